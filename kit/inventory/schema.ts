@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * cluster.yaml: the one description of a cluster that every command reads.
+ * Passwords are never stored here: only where to find them (an env var name or a 0600 file).
+ */
+
+const hostOrIp = z
+  .string()
+  .trim()
+  .min(1, 'expected a host name or IP, got ""')
+  .regex(/^[A-Za-z0-9._:%-]+$/, 'expected a host name, IP or ~/.ssh/config alias');
+
+export const SecretRef = z
+  .object({
+    env: z.string().min(1).optional(),
+    file: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((s) => s.env || s.file, 'give env or file');
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export const NodeAuth = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('agent') }).strict(),
+  z.object({ method: z.literal('key'), keyFile: z.string().min(1), passphrase: SecretRef.optional() }).strict(),
+  z.object({ method: z.literal('password'), password: SecretRef }).strict(),
+]);
+export type NodeAuth = z.infer<typeof NodeAuth>;
+
+export const NodeRole = z.enum(['manager', 'worker']);
+export type NodeRole = z.infer<typeof NodeRole>;
+
+export const NodeSpec = z
+  .object({
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a lower-case host-like name (a-z, 0-9, -)'),
+    /** IP, DNS name, or a Host alias from ~/.ssh/config. */
+    address: hostOrIp,
+    user: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    auth: NodeAuth.default({ method: 'agent' }),
+    /** Where sudo's password comes from when the user needs one. */
+    sudoPassword: SecretRef.optional(),
+    role: NodeRole.default('worker'),
+    labels: z.record(z.string()).default({}),
+  })
+  .strict();
+export type NodeSpec = z.infer<typeof NodeSpec>;
+
+export const FunctionSpec = z
+  .object({
+    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+    model: z.enum(['resnet50', 'catdog']),
+    replicas: z.number().int().min(1).default(1),
+    maxReplicas: z.number().int().min(1).default(5),
+  })
+  .strict();
+export type FunctionSpec = z.infer<typeof FunctionSpec>;
+
+export const ClusterSpec = z
+  .object({
+    version: z.literal(1).default(1),
+    name: z.string().min(1).default('edgefaas'),
+    orchestrator: z.enum(['swarm', 'k3s']).default('swarm'),
+    nodes: z.array(NodeSpec).min(1, 'list at least one node'),
+    registry: z
+      .discriminatedUnion('mode', [
+        z.object({ mode: z.literal('manager'), port: z.number().int().min(1).max(65535).default(5000) }).strict(),
+        z.object({ mode: z.literal('external'), address: hostOrIp }).strict(),
+        z.object({ mode: z.literal('none') }).strict(),
+      ])
+      .default({ mode: 'manager', port: 5000 }),
+    gateway: z
+      .object({
+        port: z.number().int().min(1).max(65535).default(8080),
+        auth: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    functions: z
+      .array(FunctionSpec)
+      .default([
+        { name: 'classify', model: 'resnet50', replicas: 1, maxReplicas: 5 },
+        { name: 'catdog', model: 'catdog', replicas: 1, maxReplicas: 5 },
+      ]),
+    ssh: z
+      .object({
+        /** The kit's own known_hosts (trust on first use); ~/.ssh/known_hosts is read too. */
+        knownHosts: z.string().optional(),
+        /** ssh_config file to resolve aliases from (default ~/.ssh/config). */
+        config: z.string().optional(),
+        concurrency: z.number().int().min(1).max(64).default(8),
+        timeoutSeconds: z.number().int().min(1).default(15),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.nodes.forEach((n, i) => {
+      for (const key of [`name:${n.name}`, `address:${n.address}:${n.port ?? 22}`]) {
+        const first = seen.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['nodes', i, key.split(':')[0]!],
+            message: `duplicate of nodes[${first}]`,
+          });
+        } else seen.set(key, i);
+      }
+    });
+    if (!c.nodes.some((n) => n.role === 'manager')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodes'], message: 'one node needs role: manager' });
+    }
+  });
+export type ClusterSpec = z.infer<typeof ClusterSpec>;
+export type ClusterInput = z.input<typeof ClusterSpec>;
