@@ -183,7 +183,7 @@ export class GatewayClient {
       res = await this.fetchFn(url, {
         method,
         headers,
-        body,
+        body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
         signal: AbortSignal.timeout(o.timeoutMs ?? this.timeoutMs),
       });
     } catch (e) {
