@@ -82,6 +82,18 @@ export const ClusterSpec = z
         { name: 'classify', model: 'resnet50', replicas: 1, maxReplicas: 5 },
         { name: 'catdog', model: 'catdog', replicas: 1, maxReplicas: 5 },
       ]),
+    /**
+     * Image overrides for the OpenFaaS stack (by service name, plus `registry`): an image name, or
+     * null to leave that service out. `sideload` lists images the nodes cannot pull: `up` streams
+     * them from the control machine's docker to the manager and pushes them to its registry.
+     */
+    openfaas: z
+      .object({
+        images: z.record(z.string().regex(/^[a-z][-a-z]*$/), z.string().min(1).nullable()).default({}),
+        sideload: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
     ssh: z
       .object({
         /** The kit's own known_hosts (trust on first use); ~/.ssh/known_hosts is read too. */
