@@ -31,6 +31,8 @@ export interface ExecOptions {
   sudo?: boolean;
   stdin?: string;
   timeoutMs?: number;
+  /** A probe that changes nothing: the only kind of command that runs under --dry-run. */
+  readOnly?: boolean;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
 }

@@ -1,0 +1,60 @@
+import type { ExecOptions, ExecResult, NodePlan, Runner, Step } from '../plan/types.ts';
+
+/**
+ * Under --dry-run, wrap each node's Runner with dryRun(): read-only commands (probes, passed with
+ * `readOnly: true`) run for real; every other command and upload is printed as
+ * `[node] $ sudo command <secret on stdin>` and answered with exit 0 and no output.
+ *
+ *   const runner = opts.dryRun ? dryRun(real, (l) => ctx.info(l)) : real;
+ *   await execStep(runner, { title: 'docker present?', command: 'docker version', readOnly: true });
+ */
+export function dryRun(inner: Runner | undefined, print: (line: string) => void, node = inner?.node ?? '?'): Runner {
+  return {
+    node,
+    async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+      if (opts.readOnly) {
+        if (!inner) throw new Error(`dry run: no connection to ${node} for the read-only probe: ${command}`);
+        return inner.exec(command, opts);
+      }
+      print(formatCommand(node, { command, sudo: opts.sudo, stdin: opts.stdin }));
+      return { stdout: '', stderr: '', code: 0, ms: 0 };
+    },
+    async upload(localPathOrData: string | Buffer, remotePath: string, mode?: number): Promise<void> {
+      const what = typeof localPathOrData === 'string' ? localPathOrData : `<${localPathOrData.length} bytes>`;
+      const m = mode === undefined ? '' : ` (mode ${mode.toString(8).padStart(4, '0')})`;
+      print(`[${node}] upload ${what} -> ${remotePath}${m}`);
+    },
+    async close(): Promise<void> {
+      await inner?.close();
+    },
+  };
+}
+
+/** `[pi-1] $ sudo docker swarm join ... <secret on stdin>`: never the stdin itself. */
+export function formatCommand(node: string, step: Pick<Step, 'command' | 'sudo' | 'stdin'>): string {
+  const sudo = step.sudo ? 'sudo ' : '';
+  const stdin = step.stdin !== undefined ? ' <secret on stdin>' : '';
+  return `[${node}] $ ${sudo}${step.command}${stdin}`;
+}
+
+/** Runs one planned Step through a runner (a dry-run runner skips it unless readOnly). */
+export function execStep(runner: Runner, step: Step, extra: Omit<ExecOptions, 'sudo' | 'stdin' | 'timeoutMs' | 'readOnly'> = {}): Promise<ExecResult> {
+  return runner.exec(step.command, {
+    ...extra,
+    sudo: step.sudo,
+    stdin: step.stdin,
+    timeoutMs: step.timeoutMs,
+    readOnly: step.readOnly,
+  });
+}
+
+/** The whole plan as dry-run prints it, node by node (read-only probes marked, not hidden). */
+export function formatPlan(plans: NodePlan[]): string[] {
+  const lines: string[] = [];
+  for (const plan of plans) {
+    for (const step of plan.steps) {
+      lines.push(step.readOnly ? `${formatCommand(plan.node, step)}   # probe, read-only` : formatCommand(plan.node, step));
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { formatSummary, planSteps, runProgress, StepFailedError } from './progress.ts';
+import { captureContext } from './test-io.ts';
+import type { ExecOptions, Runner } from '../plan/types.ts';
+
+function fakeRunner(node: string, failOn?: string): Runner & { ran: string[] } {
+  const ran: string[] = [];
+  return {
+    node,
+    ran,
+    async exec(command: string, _opts?: ExecOptions) {
+      ran.push(command);
+      if (command === failOn) return { stdout: '', stderr: 'reading lists\nE: Unable to locate package docker.io\n', code: 100, ms: 1 };
+      return { stdout: 'ok\n', stderr: '', code: 0, ms: 1 };
+    },
+    async upload() {},
+    async close() {},
+  };
+}
+
+describe('runProgress', () => {
+  it('counts changed and already-right steps and prints plain lines when not a terminal', async () => {
+    const { ctx, out } = captureContext();
+    const summary = await runProgress(ctx, [
+      {
+        title: 'docker',
+        work: ['pi-1', 'pi-2'].map((node) => ({
+          node,
+          steps: [
+            { title: 'docker present?', run: async () => 'unchanged' as const },
+            { title: 'configure daemon', run: async () => undefined },
+          ],
+        })),
+      },
+    ]);
+    expect(summary.ok).toBe(true);
+    expect(summary.changed.map((r) => r.node).sort()).toEqual(['pi-1', 'pi-2']);
+    expect(summary.unchanged).toHaveLength(2);
+    expect(out()).toContain('pi-1');
+    expect(out()).toContain('configure daemon');
+    expect(out()).not.toMatch(/\x1b\[\?25l/); // no cursor tricks in plain mode
+    expect(formatSummary(summary)[0]).toBe('2 changed, 2 already right, 0 failed');
+  });
+
+  it('shows a failed node with its command and stderr tail, lets the other node finish, and starts no later phase', async () => {
+    const { ctx, out } = captureContext();
+    const ok = fakeRunner('pi-1');
+    const bad = fakeRunner('pi-2', 'apt-get install -y docker.io');
+    const plan = (node: string) => ({
+      node,
+      steps: [
+        { title: 'install docker', command: 'apt-get install -y docker.io', sudo: true },
+        { title: 'start docker', command: 'systemctl start docker', sudo: true },
+      ],
+    });
+    let laterPhaseRan = false;
+    const summary = await runProgress(ctx, [
+      { title: 'docker', work: [ok, bad].map((r) => ({ node: r.node, steps: planSteps(r, plan(r.node)) })) },
+      { title: 'swarm', work: [{ node: 'pi-1', steps: [{ title: 'init', run: async () => void (laterPhaseRan = true) }] }] },
+    ]);
+    expect(summary.ok).toBe(false);
+    expect(ok.ran).toEqual(['apt-get install -y docker.io', 'systemctl start docker']);
+    expect(bad.ran).toEqual(['apt-get install -y docker.io']);
+    expect(laterPhaseRan).toBe(false);
+    expect(summary.failed).toEqual([
+      expect.objectContaining({ node: 'pi-2', step: 'install docker', command: 'sudo apt-get install -y docker.io', exitCode: 100, next: 'edgefaas doctor --node pi-2' }),
+    ]);
+    expect(summary.skipped.map((r) => `${r.node}/${r.step}`)).toEqual(['pi-2/start docker', 'pi-1/init']);
+    expect(out()).toContain('E: Unable to locate package docker.io');
+    const text = formatSummary(summary).join('\n');
+    expect(text).toContain('2 changed, 0 already right, 1 failed, 2 not started');
+    expect(text).toContain('$ sudo apt-get install -y docker.io');
+    expect(text).toContain('next: edgefaas doctor --node pi-2');
+  });
+
+  it('keeps stdout clean under --json: progress goes to stderr', async () => {
+    const { ctx, out, err } = captureContext({ json: true });
+    await runProgress(ctx, [{ title: 'probe', work: [{ node: 'pi-1', steps: [{ title: 'uname', run: async () => 'unchanged' as const }] }] }]);
+    expect(out()).toBe('');
+    expect(err()).toContain('uname');
+  });
+
+  it('takes the next step from the error when it names one', async () => {
+    const { ctx } = captureContext();
+    const summary = await runProgress(ctx, [
+      {
+        title: 'join',
+        work: [{ node: 'pi-3', steps: [{ title: 'join swarm', run: async () => { throw new StepFailedError('pi-3', 'docker swarm join', 1, 'timeout', 'edgefaas doctor --node pi-3 --ports'); } }] }],
+      },
+    ]);
+    expect(summary.failed[0]?.next).toBe('edgefaas doctor --node pi-3 --ports');
+  });
+});

@@ -1,0 +1,203 @@
+import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import type { NodePlan, Runner } from '../plan/types.ts';
+import type { CliContext } from './context.ts';
+import { execStep, formatCommand } from './dry-run.ts';
+
+/**
+ * The one progress display for long work: phases run in order; inside a phase each node is a row
+ * with its steps under it, nodes in parallel unless the phase says otherwise. A failed step stops
+ * that node (its later steps are "skipped"), the other nodes finish, and no later phase starts.
+ * Not a TTY, or --json: plain lines (listr2 'simple'), on stderr under --json.
+ *
+ *   const summary = await runProgress(ctx, [
+ *     { title: 'docker', work: nodes.map((n) => ({ node: n.name, steps: planSteps(runners[n.name], dockerPlan(n)) })) },
+ *     { title: 'swarm init', parallel: false, work: [{ node: manager, steps: [{ title: 'init', run: async () => 'unchanged' }] }] },
+ *   ]);
+ *   printSummary(ctx, summary);          // "3 changed, 2 already right, 1 failed" + next steps
+ *   if (!summary.ok) process.exitCode = 1;
+ */
+
+/** What a step did: 'unchanged' when it found things already right. Returning nothing means 'changed'. */
+export type StepOutcome = 'changed' | 'unchanged';
+
+export interface StepReport {
+  /** A line of live output under the step's row. */
+  output(text: string): void;
+}
+
+export interface ProgressStep {
+  title: string;
+  run(report: StepReport): Promise<StepOutcome | void>;
+}
+
+export interface NodeWork {
+  node: string;
+  steps: ProgressStep[];
+}
+
+export interface Phase {
+  title: string;
+  work: NodeWork[];
+  /** Nodes of this phase run at the same time (default true). */
+  parallel?: boolean;
+}
+
+export interface Row {
+  phase: string;
+  node: string;
+  step: string;
+}
+
+export interface FailedRow extends Row {
+  message: string;
+  command?: string;
+  exitCode?: number;
+  stderrTail?: string;
+  /** The command to run next. */
+  next: string;
+}
+
+export interface ProgressSummary {
+  ok: boolean;
+  changed: Row[];
+  unchanged: Row[];
+  failed: FailedRow[];
+  skipped: Row[];
+}
+
+/** A failed remote command; progress shows the command and the tail of its stderr. */
+export class StepFailedError extends Error {
+  override name = 'StepFailedError';
+  constructor(
+    readonly node: string,
+    readonly command: string,
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly next?: string,
+  ) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+/** Steps of a NodePlan run through a runner; a non-zero exit fails the step with its command and stderr. */
+export function planSteps(runner: Runner, plan: NodePlan): ProgressStep[] {
+  return plan.steps.map((step) => ({
+    title: step.title,
+    run: async (report) => {
+      const result = await execStep(runner, step, { onStdout: (c) => report.output(c.trimEnd()) });
+      if (result.code !== 0) {
+        throw new StepFailedError(plan.node, formatCommand(plan.node, step).replace(/^\[[^\]]*\] \$ /, ''), result.code, result.stderr);
+      }
+      return step.readOnly ? 'unchanged' : 'changed';
+    },
+  }));
+}
+
+export interface ProgressOptions {
+  /** How many nodes run at once in a parallel phase (cluster.yaml ssh.concurrency). */
+  concurrency?: number;
+  /** For tests: force plain lines even on a terminal. */
+  plain?: boolean;
+}
+
+export async function runProgress(ctx: CliContext, phases: Phase[], options: ProgressOptions = {}): Promise<ProgressSummary> {
+  const summary: ProgressSummary = { ok: true, changed: [], unchanged: [], failed: [], skipped: [] };
+  const plain = options.plain || ctx.opts.json || !ctx.stdout.isTTY;
+  const out = (ctx.opts.json ? ctx.stderr : ctx.stdout) as NodeJS.WriteStream;
+  const processOutput = new ProcessOutput(out, ctx.stderr as NodeJS.WriteStream);
+  const plainOptions = { logger: new ListrLogger({ processOutput, useIcons: ctx.color }) };
+  let stopped = false;
+
+  for (const phase of phases) {
+    if (stopped) {
+      for (const w of phase.work) for (const s of w.steps) summary.skipped.push({ phase: phase.title, node: w.node, step: s.title });
+      continue;
+    }
+    const failuresBefore = summary.failed.length;
+    const nodeTasks: ListrTask[] = phase.work.map((w) => ({
+      title: w.node,
+      task: (_ctx, nodeTask) =>
+        nodeTask.newListr(
+          w.steps.map((s, i) => ({
+            title: s.title,
+            task: async (_c, t) => {
+              const row = { phase: phase.title, node: w.node, step: s.title };
+              try {
+                const outcome = (await s.run({ output: (text) => (t.output = text) })) ?? 'changed';
+                if (outcome === 'unchanged') {
+                  summary.unchanged.push(row);
+                  t.title = `${s.title} (already right)`;
+                } else summary.changed.push(row);
+              } catch (err) {
+                const failed = failedRow(row, err);
+                summary.failed.push(failed);
+                for (const later of w.steps.slice(i + 1)) summary.skipped.push({ phase: phase.title, node: w.node, step: later.title });
+                throw new Error(failureText(failed));
+              }
+            },
+          })),
+          { concurrent: false, exitOnError: true },
+        ),
+    }));
+    const list = new Listr(
+      [{ title: phase.title, task: (_c, t) => t.newListr(nodeTasks, { concurrent: phase.parallel === false ? false : (options.concurrency ?? true), exitOnError: false }) }],
+      {
+        renderer: plain ? 'simple' : 'default',
+        fallbackRenderer: 'simple',
+        fallbackRendererCondition: plain,
+        exitOnError: false,
+        registerSignalListeners: false,
+        rendererOptions: plain ? plainOptions : { collapseErrors: false, collapseSubtasks: false, showErrorMessage: true },
+        fallbackRendererOptions: plainOptions,
+      } as never,
+    );
+    await list.run();
+    if (summary.failed.length > failuresBefore) stopped = true;
+  }
+  summary.ok = summary.failed.length === 0;
+  return summary;
+}
+
+function failedRow(row: Row, err: unknown): FailedRow {
+  const e = (err ?? {}) as Partial<StepFailedError> & { message?: string; code?: unknown };
+  const stderr = typeof e.stderr === 'string' ? e.stderr : undefined;
+  return {
+    ...row,
+    message: e instanceof StepFailedError ? `exit ${e.exitCode}` : (e.message ?? String(err)),
+    command: typeof e.command === 'string' ? e.command : undefined,
+    exitCode: typeof e.exitCode === 'number' ? e.exitCode : typeof e.code === 'number' ? e.code : undefined,
+    stderrTail: stderr ? tail(stderr, 5) : undefined,
+    next: typeof e.next === 'string' && e.next ? e.next : `edgefaas doctor --node ${row.node}`,
+  };
+}
+
+function failureText(f: FailedRow): string {
+  const lines = [`${f.node}: ${f.step} failed: ${f.message}`];
+  if (f.command) lines.push(`  $ ${f.command}`);
+  if (f.stderrTail) lines.push(...f.stderrTail.split('\n').map((l) => `  ${l}`));
+  return lines.join('\n');
+}
+
+export function tail(text: string, lines: number): string {
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .join('\n');
+}
+
+/** "2 changed, 1 already right, 1 failed" then each failure with its command, stderr and next step. */
+export function formatSummary(s: ProgressSummary): string[] {
+  const head = [`${s.changed.length} changed`, `${s.unchanged.length} already right`, `${s.failed.length} failed`];
+  if (s.skipped.length) head.push(`${s.skipped.length} not started`);
+  const lines = [head.join(', ')];
+  for (const f of s.failed) {
+    lines.push(failureText(f));
+    lines.push(`  next: ${f.next}`);
+  }
+  return lines;
+}
+
+export function printSummary(ctx: CliContext, s: ProgressSummary): void {
+  for (const line of formatSummary(s)) ctx.info(line);
+}
