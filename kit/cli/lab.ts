@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { LAB_DEFAULTS, labDown, labStatus, labUp } from '../lab/index.ts';
+import { contextOf } from './context.ts';
+import { UsageError } from './errors.ts';
+
+function nodeCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new UsageError(`--nodes must be a whole number 1 to 20, got "${v}"`);
+  return n;
+}
+
+export function makeLabCommand(): Command {
+  const lab = new Command('lab').description('a local lab of Debian hosts on this machine to rehearse on (needs root)');
+  lab
+    .command('up')
+    .description('make N lab hosts (sshd, user pi with sudo, no Docker) and write cluster.yaml for them')
+    .option('--nodes <n>', 'how many hosts', nodeCount, LAB_DEFAULTS.nodes)
+    .option('--name <name>', 'lab name (labs with different names and subnets coexist)', LAB_DEFAULTS.name)
+    .option('--subnet <cidr>', 'the lab LAN, a /24', LAB_DEFAULTS.subnet)
+    .action(async (o: { nodes: number; name: string; subnet: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, clusterFile: ctx.opts.config, log: ctx.info });
+      const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
+      ctx.result(
+        { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },
+        [`lab ${info.name} ${info.changed ? 'is up' : 'was already up (nothing changed)'} on ${info.subnet}:`, ...rows, `cluster file: ${info.clusterFile}`, 'next: edgefaas doctor'].join('\n'),
+      );
+    });
+  lab
+    .command('down')
+    .description("remove everything lab NAME made (hosts, their disks, its network, files); nothing else")
+    .option('--name <name>', 'lab name', LAB_DEFAULTS.name)
+    .action(async (o: { name: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const res = await labDown(o.name, { log: ctx.debug });
+      ctx.result(res, res.removed.length ? `lab ${o.name} removed:\n${res.removed.map((r) => `  ${r}`).join('\n')}` : `no lab named ${o.name}: nothing to remove`);
+    });
+  lab
+    .command('status')
+    .description('list the lab hosts, their addresses and what runs on each')
+    .option('--name <name>', 'lab name', LAB_DEFAULTS.name)
+    .action(async (o: { name: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const nodes = await labStatus(o.name);
+      const table = [
+        `${'NODE'.padEnd(8)} ${'ADDRESS'.padEnd(15)} ${'STATE'.padEnd(8)} RUNNING`,
+        ...nodes.map((n) => `${n.node.padEnd(8)} ${n.address.padEnd(15)} ${n.state.padEnd(8)} ${n.running.join(', ') || '-'}`),
+      ].join('\n');
+      ctx.result({ name: o.name, nodes }, nodes.length ? table : `no lab named ${o.name}; run: edgefaas lab up`);
+    });
+  return lab;
+}

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { docker } from './docker-cli.ts';
+import { LabError } from './names.ts';
+
+const run = promisify(execFile);
+const nodeDir = fileURLToPath(new URL('./node/', import.meta.url));
+const buildBase = fileURLToPath(new URL('../../scripts/build-base', import.meta.url));
+
+/** What every lab node's root filesystem holds before the kit touches it: what a fresh Pi OS has. */
+export const NODE_PACKAGES = ['openssh-server', 'sudo', 'iproute2', 'procps', 'ca-certificates', 'iptables', 'kmod', 'curl', 'gnupg', 'lsb-release', 'util-linux'];
+
+/** Builds (or reuses) the lab node image: a debootstrapped base plus kit/lab/node. Returns its tag. */
+export async function ensureNodeImage(log: (line: string) => void = () => {}): Promise<string> {
+  let base: string;
+  try {
+    const { stdout } = await run(buildBase, ['--arch', 'amd64', '--include', NODE_PACKAGES.join(','), '--name', 'labnode'], {
+      maxBuffer: 16 << 20,
+    });
+    base = stdout.trim().split('\n').pop()!;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new LabError(`building the lab's Debian base failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' ')}; run scripts/setup first`);
+  }
+  const hash = createHash('sha256').update(base);
+  for (const f of ['Dockerfile', 'boot.sh']) hash.update(await fs.readFile(nodeDir + f));
+  const tag = `edgefaas/labnode:${hash.digest('hex').slice(0, 12)}`;
+  if ((await docker(['image', 'inspect', tag], { allowFail: true })).code === 0) return tag;
+  log(`building lab node image ${tag}`);
+  await docker(['build', '-q', '--build-arg', `BASE=${base}`, '-t', tag, nodeDir], { timeoutMs: 600_000 });
+  return tag;
+}

@@ -1,0 +1,238 @@
+import { promises as fs } from 'node:fs';
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+import { DEFAULT_CLUSTER_FILE } from '../inventory/load.ts';
+import { edgefaasHome } from '../ssh/paths.ts';
+import { docker, lines } from './docker-cli.ts';
+import { clusterYaml, ensureSecrets, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
+import { ensureNodeImage } from './image.ts';
+import { LAB_LABEL, LabError, labLayout, type LabLayout } from './names.ts';
+
+export interface LabUpOptions {
+  name?: string;
+  subnet?: string;
+  nodes?: number;
+  clusterFile?: string;
+  /** Default $EDGEFAAS_HOME or ~/.edgefaas. */
+  home?: string;
+  log?: (line: string) => void;
+}
+
+export interface LabInfo {
+  name: string;
+  subnet: string;
+  clusterFile: string;
+  files: LabFiles;
+  nodes: Array<{ name: string; address: string; container: string }>;
+  /** False when `lab up` found everything already in place. */
+  changed: boolean;
+}
+
+export const LAB_DEFAULTS = { name: 'edgefaas', subnet: '10.99.0.0/24', nodes: 3 } as const;
+
+export function requireRoot(verb: string): void {
+  if (process.getuid && process.getuid() !== 0) {
+    throw new LabError(`lab ${verb} needs root (it creates containers, a bridge and volumes on this machine's dockerd); run: sudo edgefaas lab ${verb}`);
+  }
+}
+
+function runArgs(layout: LabLayout, node: LabLayout['nodes'][number], image: string): string[] {
+  return [
+    'run', '-d',
+    '--name', node.container,
+    '--label', `${LAB_LABEL}=${layout.name}`,
+    '--label', `${LAB_LABEL}.node=${node.name}`,
+    '--hostname', node.name,
+    '--network', layout.network,
+    '--ip', node.address,
+    '--restart', 'unless-stopped',
+    '--init',
+    '--cgroupns', 'private',
+    // What a nested dockerd needs; --privileged fails on this kernel (no CAP_SYS_RESOURCE).
+    '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE',
+    '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined',
+    '--device-cgroup-rule', 'a *:* rwm',
+    '--tmpfs', '/run:rw,exec,mode=755',
+    // A dockerd's data-root cannot sit on the container's overlay.
+    '--mount', `type=volume,src=${node.volume},dst=/var/lib/docker`,
+    image,
+  ];
+}
+
+async function labContainers(name: string): Promise<string[]> {
+  return lines((await docker(['ps', '-a', '--filter', `label=${LAB_LABEL}=${name}`, '--format', '{{.Names}}'])).stdout);
+}
+
+async function ensureNetwork(layout: LabLayout): Promise<boolean> {
+  const res = await docker(['network', 'inspect', layout.network, '--format', `{{index .Labels "${LAB_LABEL}"}} {{range .IPAM.Config}}{{.Subnet}}{{end}}`], { allowFail: true });
+  if (res.code === 0) {
+    const [label, subnet] = res.stdout.trim().split(' ');
+    if (label !== layout.name) throw new LabError(`docker network ${layout.network} exists but was not made by lab ${layout.name}; remove it or pick another --name`);
+    if (subnet !== layout.subnet) throw new LabError(`lab ${layout.name} already runs on ${subnet}, not ${layout.subnet}; run: edgefaas lab down --name ${layout.name}`);
+    return false;
+  }
+  const created = await docker(
+    ['network', 'create', '--driver', 'bridge', '--subnet', layout.subnet, '--gateway', layout.gateway,
+      '-o', `com.docker.network.bridge.name=${layout.bridge}`, '--label', `${LAB_LABEL}=${layout.name}`, layout.network],
+    { allowFail: true },
+  );
+  if (created.code !== 0) {
+    throw new LabError(`cannot create the lab network ${layout.subnet}: ${created.stderr.trim()}; pick another --subnet (10.99.N.0/24)`);
+  }
+  return true;
+}
+
+async function containerState(container: string): Promise<'running' | 'stopped' | 'absent'> {
+  const res = await docker(['inspect', container, '--format', '{{.State.Running}}'], { allowFail: true });
+  if (res.code !== 0) return 'absent';
+  return res.stdout.trim() === 'true' ? 'running' : 'stopped';
+}
+
+/** pi's password and authorized key, given once per node (on stdin, never argv). */
+async function configureNode(container: string, f: LabFiles): Promise<boolean> {
+  const has = await docker(['exec', container, 'test', '-s', '/home/pi/.ssh/authorized_keys'], { allowFail: true });
+  if (has.code === 0) return false;
+  const password = (await fs.readFile(f.passwordFile, 'utf8')).trim();
+  await docker(['exec', '-i', container, 'chpasswd'], { stdin: `pi:${password}\n` });
+  const pub = await fs.readFile(`${f.keyFile}.pub`, 'utf8');
+  await docker(['exec', '-i', container, 'sh', '-c', 'install -d -m 700 -o pi -g pi /home/pi/.ssh && cat >/home/pi/.ssh/authorized_keys && chown pi:pi /home/pi/.ssh/authorized_keys && chmod 600 /home/pi/.ssh/authorized_keys'], { stdin: pub });
+  return true;
+}
+
+async function waitForSsh(address: string, node: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect({ host: address, port: 22, timeout: 500 });
+      s.once('data', () => (s.destroy(), res(true)));
+      s.once('error', () => res(false));
+      s.once('timeout', () => (s.destroy(), res(false)));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new LabError(`lab node ${node} (${address}) did not start sshd; see: docker logs ${node}`);
+}
+
+async function hostKeys(container: string, address: string): Promise<string[]> {
+  const out = await docker(['exec', container, 'sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub']);
+  return lines(out.stdout).map((l) => {
+    const [type, b64] = l.split(/\s+/);
+    return `${address} ${type} ${b64}`;
+  });
+}
+
+/** Makes (or finds) the lab's hosts and writes its cluster.yaml, ssh config snippet and known_hosts. */
+export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
+  requireRoot('up');
+  const log = opts.log ?? (() => {});
+  const layout = labLayout(opts.name ?? LAB_DEFAULTS.name, opts.subnet ?? LAB_DEFAULTS.subnet, opts.nodes ?? LAB_DEFAULTS.nodes);
+  const clusterFile = resolve(opts.clusterFile ?? DEFAULT_CLUSTER_FILE);
+  const f = labFiles(opts.home ?? edgefaasHome(), layout.name);
+
+  if ((await isLabClusterFile(clusterFile, layout.name)) === false) {
+    throw new LabError(`${clusterFile} exists and is not lab ${layout.name}'s: not overwriting it; pass --cluster-file <another path>`);
+  }
+  const existing = await labContainers(layout.name);
+  const wanted = new Set(layout.nodes.map((n) => n.container));
+  const extra = existing.filter((c) => !wanted.has(c));
+  if (extra.length) {
+    throw new LabError(`lab ${layout.name} has ${existing.length} nodes, more than --nodes ${layout.nodes.length}; run: edgefaas lab down --name ${layout.name} first`);
+  }
+
+  let changed = await ensureNetwork(layout);
+  await ensureSecrets(f);
+  const image = await ensureNodeImage(log);
+  const results = await Promise.all(
+    layout.nodes.map(async (n) => {
+      let touched = false;
+      const state = await containerState(n.container);
+      if (state === 'stopped') {
+        log(`starting ${n.name} (${n.address})`);
+        await docker(['start', n.container]);
+        touched = true;
+      } else if (state === 'absent') {
+        log(`creating ${n.name} (${n.address})`);
+        await docker(['volume', 'create', '--label', `${LAB_LABEL}=${layout.name}`, n.volume]);
+        await docker(runArgs(layout, n, image));
+        touched = true;
+      }
+      await waitForSsh(n.address, n.container);
+      if (await configureNode(n.container, f)) touched = true;
+      return { touched, keys: await hostKeys(n.container, n.address) };
+    }),
+  );
+  changed ||= results.some((r) => r.touched);
+  const known = results.flatMap((r) => r.keys).join('\n') + '\n';
+  changed = (await writeIfChanged(f.knownHostsFile, known, 0o600)) || changed;
+  changed = (await writeIfChanged(f.sshConfigFile, sshConfigSnippet(layout, f), 0o600)) || changed;
+  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f), 0o644)) || changed;
+  const nodes = layout.nodes.map(({ name, address, container }) => ({ name, address, container }));
+  const state = { name: layout.name, subnet: layout.subnet, clusterFile, nodes };
+  changed = (await writeIfChanged(f.stateFile, JSON.stringify(state, null, 2) + '\n', 0o600)) || changed;
+  return { ...state, files: f, changed };
+}
+
+export interface LabDownResult {
+  name: string;
+  removed: string[];
+}
+
+/** Removes exactly what lab NAME made: its containers, volumes, network, files and its cluster.yaml. */
+export async function labDown(name: string = LAB_DEFAULTS.name, opts: { home?: string; log?: (l: string) => void } = {}): Promise<LabDownResult> {
+  requireRoot('down');
+  labLayout(name, LAB_DEFAULTS.subnet, 1); // validates the name
+  const log = opts.log ?? (() => {});
+  const f = labFiles(opts.home ?? edgefaasHome(), name);
+  const removed: string[] = [];
+  const filter = `label=${LAB_LABEL}=${name}`;
+  for (const c of await labContainers(name)) {
+    await docker(['rm', '-f', '-v', c]);
+    removed.push(`container ${c}`);
+    log(`removed container ${c}`);
+  }
+  for (const v of lines((await docker(['volume', 'ls', '-q', '--filter', filter])).stdout)) {
+    await docker(['volume', 'rm', '-f', v]);
+    removed.push(`volume ${v}`);
+  }
+  for (const n of lines((await docker(['network', 'ls', '-q', '--filter', filter, '--format', '{{.Name}}'])).stdout)) {
+    await docker(['network', 'rm', n]);
+    removed.push(`network ${n}`);
+  }
+  const state = await fs.readFile(f.stateFile, 'utf8').then((t) => JSON.parse(t) as { clusterFile?: string }, () => undefined);
+  if (state?.clusterFile && (await isLabClusterFile(state.clusterFile, name))) {
+    await fs.rm(state.clusterFile, { force: true });
+    removed.push(`file ${state.clusterFile}`);
+  }
+  if (await fs.stat(f.dir).then(() => true, () => false)) {
+    await fs.rm(f.dir, { recursive: true, force: true });
+    removed.push(`directory ${f.dir}`);
+  }
+  return { name, removed };
+}
+
+export interface LabNodeStatus {
+  node: string;
+  container: string;
+  address: string;
+  state: string;
+  /** Notable processes on the node (sshd, dockerd, containerd, ...). */
+  running: string[];
+}
+
+const plumbing = new Set(['ps', 'docker-init', 'lab-boot', 'sh', 'bash', 'sleep']);
+
+export async function labStatus(name: string = LAB_DEFAULTS.name): Promise<LabNodeStatus[]> {
+  labLayout(name, LAB_DEFAULTS.subnet, 1);
+  const out: LabNodeStatus[] = [];
+  for (const c of (await labContainers(name)).sort()) {
+    const info = await docker(['inspect', c, '--format', `{{index .Config.Labels "${LAB_LABEL}.node"}}|{{.State.Status}}|{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}`]);
+    const [node = c, state = '?', address = ''] = info.stdout.trim().split('|');
+    let running: string[] = [];
+    if (state === 'running') {
+      const ps = await docker(['exec', c, 'ps', '-eo', 'comm='], { allowFail: true });
+      running = [...new Set(lines(ps.stdout).filter((p) => !plumbing.has(p)))].sort();
+    }
+    out.push({ node, container: c, address, state, running });
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+import { promises as fs } from 'node:fs';
+import SSHConfig from 'ssh-config';
+import type { NodeSpec } from '../inventory/schema.ts';
+import { expandTilde } from './paths.ts';
+
+/** Where and as whom to connect, after ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump). */
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  jump?: SshEndpoint;
+}
+
+type Computed = Record<string, string | string[]>;
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function all(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export async function readSshConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<SSHConfig | undefined> {
+  try {
+    return SSHConfig.parse(await fs.readFile(expandTilde(path, env), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses "user@host:port" (ProxyJump syntax) into its parts. */
+function splitDestination(dest: string): { user?: string; host: string; port?: number } {
+  const at = dest.lastIndexOf('@');
+  const user = at >= 0 ? dest.slice(0, at) : undefined;
+  let rest = at >= 0 ? dest.slice(at + 1) : dest;
+  let port: number | undefined;
+  const m = /^(.*):(\d+)$/.exec(rest);
+  if (m && !rest.startsWith('[')) {
+    rest = m[1]!;
+    port = Number(m[2]);
+  }
+  return { user, host: rest.replace(/^\[|\]$/g, ''), port };
+}
+
+export function resolveEndpoint(
+  alias: string,
+  config: SSHConfig | undefined,
+  overrides: { user?: string; port?: number } = {},
+  env: NodeJS.ProcessEnv = process.env,
+  depth = 0,
+): SshEndpoint {
+  if (depth > 4) throw new Error(`ProxyJump chain for ${alias} is longer than 4 hops (a loop in ssh config?)`);
+  const c: Computed = config ? config.compute(alias) : {};
+  const user = overrides.user ?? first(c.User) ?? env.USER ?? 'root';
+  const port = overrides.port ?? (first(c.Port) ? Number(first(c.Port)) : 22);
+  const host = first(c.HostName) ?? alias;
+  const endpoint: SshEndpoint = {
+    host: host.replace(/%h/g, alias),
+    port,
+    user,
+    identityFiles: all(c.IdentityFile).map((f) => expandTilde(f, env)),
+  };
+  const jump = first(c.ProxyJump);
+  if (jump && jump.toLowerCase() !== 'none') {
+    // "a,b" means: reach a, from a reach b, from b reach the target.
+    let previous: SshEndpoint | undefined;
+    for (const hop of jump.split(',')) {
+      const d = splitDestination(hop.trim());
+      const ep = resolveEndpoint(d.host, config, { user: d.user, port: d.port }, env, depth + 1);
+      if (previous) ep.jump = previous;
+      previous = ep;
+    }
+    endpoint.jump = previous;
+  }
+  return endpoint;
+}
+
+export function endpointForNode(node: NodeSpec, config: SSHConfig | undefined, env: NodeJS.ProcessEnv = process.env): SshEndpoint {
+  return resolveEndpoint(node.address, config, { user: node.user, port: node.port }, env);
+}
