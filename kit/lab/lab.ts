@@ -90,11 +90,12 @@ async function containerState(container: string): Promise<'running' | 'stopped' 
 
 /** pi's password and authorized key, given once per node (on stdin, never argv). */
 async function configureNode(container: string, f: LabFiles): Promise<boolean> {
-  const has = await docker(['exec', container, 'test', '-s', '/home/pi/.ssh/authorized_keys'], { allowFail: true });
-  if (has.code === 0) return false;
+  const pub = await fs.readFile(`${f.keyFile}.pub`, 'utf8');
+  // Already given this lab home's key: nothing to do (another EDGEFAAS_HOME's key is replaced).
+  const has = await docker(['exec', container, 'cat', '/home/pi/.ssh/authorized_keys'], { allowFail: true });
+  if (has.code === 0 && has.stdout === pub) return false;
   const password = (await fs.readFile(f.passwordFile, 'utf8')).trim();
   await docker(['exec', '-i', container, 'chpasswd'], { stdin: `pi:${password}\n` });
-  const pub = await fs.readFile(`${f.keyFile}.pub`, 'utf8');
   await docker(['exec', '-i', container, 'sh', '-c', 'install -d -m 700 -o pi -g pi /home/pi/.ssh && cat >/home/pi/.ssh/authorized_keys && chown pi:pi /home/pi/.ssh/authorized_keys && chmod 600 /home/pi/.ssh/authorized_keys'], { stdin: pub });
   return true;
 }
