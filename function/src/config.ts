@@ -1,0 +1,116 @@
+/**
+ * The function's settings, from the environment. Timeout and concurrency names are the
+ * OpenFaaS of-watchdog's own (read_timeout, write_timeout, exec_timeout, max_inflight), so a
+ * stack.yml `environment:` block configures this server exactly as it would the watchdog.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, homedir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_PIXELS } from './preprocess.ts';
+
+export const MODELS = ['resnet50', 'catdog'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+export interface FunctionConfig {
+  port: number;
+  host: string;
+  model: ModelName;
+  /** ResNet50 files (model.json, shards, labels.json), as scripts/fetch-model leaves them. */
+  modelDir: string;
+  /** The catdog head (a layers model on ResNet50's pooled features, with labels.json). */
+  headDir: string;
+  workers: number;
+  maxInflight: number;
+  maxBodyBytes: number;
+  maxPixels: number;
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  execTimeoutMs: number;
+  /** Force a tfjs backend ('wasm', 'cpu'); unset = tfjs-node when installed, else wasm. */
+  backend?: string;
+}
+
+/** A worker's peak RSS with ResNet50 on wasm (measured ~560-600 MB), plus headroom. */
+export const WORKER_MEMORY_BYTES = 650 * 1024 * 1024;
+const MAIN_MEMORY_BYTES = 150 * 1024 * 1024;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Go-style durations as of-watchdog reads them: "30s", "1m30s", "500ms"; a bare integer is seconds. */
+export function parseDuration(name: string, value: string): number {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(v); m; m = re.exec(v)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== v.length) {
+    throw new ConfigError(`${name}=${value} is not a duration; use seconds (30) or a Go duration (30s, 1m30s, 500ms)`);
+  }
+  return total;
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}=${value} must be an integer of at least ${min}`);
+  return n;
+}
+
+/** Memory this process may use: the cgroup limit when a container has one, else the machine's. */
+export function memoryLimitBytes(): number {
+  let limit = totalmem();
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const n = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
+    } catch {
+      // no such cgroup file here
+    }
+  }
+  return limit;
+}
+
+/** One worker per core, but no more than memory holds (a 1 GB Pi gets one). */
+export function defaultWorkers(cores = availableParallelism(), memory = memoryLimitBytes()): number {
+  return Math.max(1, Math.min(cores, Math.floor((memory - MAIN_MEMORY_BYTES) / WORKER_MEMORY_BYTES)));
+}
+
+export function defaultModelDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models', 'resnet50');
+}
+
+const bundledHeadDir = fileURLToPath(new URL('../models/catdog', import.meta.url));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+  const model = (env.MODEL || 'resnet50') as ModelName;
+  if (!MODELS.includes(model)) throw new ConfigError(`MODEL=${env.MODEL} is not served here; choose one of ${MODELS.join(', ')}`);
+  const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers());
+  const modelDir = env.MODEL_DIR || defaultModelDir(env);
+  if (!existsSync(join(modelDir, 'model.json'))) {
+    throw new ConfigError(`no ResNet50 model in ${modelDir}: run \`npm run fetch-model\` (or set MODEL_DIR to where it is)`);
+  }
+  return {
+    port: positiveInt('PORT', env.PORT, 8080, 0),
+    host: env.HOST || '0.0.0.0',
+    model,
+    modelDir,
+    headDir: env.HEAD_DIR || bundledHeadDir,
+    workers,
+    // of-watchdog's default is unbounded; a classifier queue must not be, or latency grows without end.
+    maxInflight: positiveInt('max_inflight', env.max_inflight, workers * 4),
+    maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 10 * 1024 * 1024),
+    maxPixels: positiveInt('MAX_PIXELS', env.MAX_PIXELS, DEFAULT_MAX_PIXELS),
+    readTimeoutMs: parseDuration('read_timeout', env.read_timeout || '30s'),
+    writeTimeoutMs: parseDuration('write_timeout', env.write_timeout || '30s'),
+    execTimeoutMs: parseDuration('exec_timeout', env.exec_timeout || '30s'),
+    backend: env.TFJS_BACKEND || undefined,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The upload page served at GET /: choose or drop a photo, see the top-k as bars. It posts
+ * to its own path, so it works both direct (/) and through the gateway (/function/NAME).
+ */
+export function uploadPage(model: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>edgefaas classifier (${model})</title>
+<style>
+  body { font: 16px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  #drop { border: 2px dashed #888; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; }
+  #drop.over { background: #eef; border-color: #44c; }
+  #preview { max-width: 100%; max-height: 16rem; display: none; margin: 1rem auto; }
+  .row { display: grid; grid-template-columns: 12rem 1fr 4rem; gap: .5rem; align-items: center; margin: .3rem 0; }
+  .bar { height: 1rem; background: #46c; border-radius: 3px; }
+  #error { color: #b00; }
+</style>
+</head>
+<body>
+<h1>Image classifier</h1>
+<p>Model <b>${model}</b>. Choose or drop a photo (JPEG, PNG, WebP, GIF).</p>
+<label id="drop">Drop a photo here, or click to choose one
+  <input id="file" type="file" accept="image/*" hidden>
+</label>
+<img id="preview" alt="">
+<p id="status" role="status"></p>
+<p id="error" role="alert"></p>
+<div id="results"></div>
+<script>
+const $ = (id) => document.getElementById(id);
+async function classify(file) {
+  $('error').textContent = '';
+  $('results').replaceChildren();
+  $('preview').src = URL.createObjectURL(file);
+  $('preview').style.display = 'block';
+  $('status').textContent = 'Classifying ' + file.name + '...';
+  try {
+    const res = await fetch(location.pathname + '?top=5', { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
+    const answer = await res.json();
+    if (!res.ok) throw new Error(answer.error || res.statusText);
+    $('status').textContent = file.name + ': ' + answer.timings_ms.infer.toFixed(0) + ' ms';
+    for (const p of answer.predictions) {
+      const row = document.createElement('div');
+      row.className = 'row prediction';
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = p.label;
+      const bar = document.createElement('div');
+      bar.className = 'bar';
+      bar.style.width = Math.max(1, p.score * 100) + '%';
+      const score = document.createElement('span');
+      score.textContent = (p.score * 100).toFixed(1) + '%';
+      row.append(label, bar, score);
+      $('results').append(row);
+    }
+  } catch (err) {
+    $('status').textContent = '';
+    $('error').textContent = 'Could not classify ' + file.name + ': ' + err.message;
+  }
+}
+$('file').addEventListener('change', (e) => e.target.files[0] && classify(e.target.files[0]));
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  if (e.dataTransfer.files[0]) classify(e.dataTransfer.files[0]);
+});
+</script>
+</body>
+</html>
+`;
+}

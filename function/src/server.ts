@@ -1,0 +1,174 @@
+/**
+ * The HTTP side, keeping the of-watchdog HTTP-mode contract: GET /_/health is 503 until the
+ * model is loaded, POST (any path) classifies, timeouts and max_inflight as the watchdog has them.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extractImage, HttpError, readBody } from './body.ts';
+import type { FunctionConfig } from './config.ts';
+import type { Metrics } from './metrics.ts';
+import { topK, type Prediction } from './model.ts';
+import { uploadPage } from './page.ts';
+import { ExecTimeoutError, WorkerUnavailableError, type InferResult, type PoolInfo } from './pool.ts';
+import { ImageInputError, preprocess } from './preprocess.ts';
+
+/** What the server needs from the worker pool. */
+export interface Inference {
+  readonly ready: boolean;
+  readonly info?: PoolInfo;
+  run(input: Float32Array, timeoutMs: number): Promise<InferResult>;
+  workerRss(): number[];
+}
+
+export interface ClassifyAnswer {
+  model: string;
+  predictions: Prediction[];
+  timings_ms: { decode: number; infer: number };
+}
+
+const MAX_TOP = 20;
+
+function parseTop(url: URL): number {
+  const raw = url.searchParams.get('top');
+  if (raw === null || raw === '') return 3;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TOP) throw new HttpError(400, `top=${raw} is not a whole number from 1 to ${MAX_TOP}`);
+  return n;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function wantsText(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/plain') && !accept.includes('application/json');
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
+  let inflight = 0;
+
+  async function classify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!inference.ready || !inference.info) {
+      throw new HttpError(503, 'the model is still loading; retry in a few seconds', { 'Retry-After': '2' });
+    }
+    const top = parseTop(url);
+    const body = await readBody(req, config.maxBodyBytes);
+    const started = performance.now();
+    const { bytes } = await extractImage(body, req.headers['content-type']);
+    const input = await preprocess(bytes, { maxPixels: config.maxPixels });
+    const decodeMs = performance.now() - started;
+    const remaining = Math.max(1, config.execTimeoutMs - decodeMs);
+    const { scores, inferMs } = await inference.run(input, remaining);
+    metrics.inferenceSeconds.observe(inferMs / 1000);
+    const predictions = topK(scores, inference.info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
+    if (wantsText(req)) {
+      const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    const answer: ClassifyAnswer = {
+      model: config.model,
+      predictions,
+      timings_ms: { decode: round3(decodeMs), infer: round3(inferMs) },
+    };
+    sendJson(res, 200, answer);
+  }
+
+  function statusOf(err: unknown): { status: number; message: string; headers?: Record<string, string> } {
+    if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
+    if (err instanceof ImageInputError) return { status: err.status, message: err.message };
+    if (err instanceof ExecTimeoutError) return { status: 504, message: err.message };
+    if (err instanceof WorkerUnavailableError) return { status: 503, message: err.message, headers: { 'Retry-After': '2' } };
+    return { status: 500, message: `internal error: ${(err as Error).message}` };
+  }
+
+  async function handleClassify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (inflight >= config.maxInflight) {
+      metrics.requests.inc({ status: '429' });
+      sendJson(res, 429, { error: `Concurrent request limit exceeded. Max concurrent requests: ${config.maxInflight}` }, { 'Retry-After': '1' });
+      return;
+    }
+    inflight++;
+    metrics.inflight.set(inflight);
+    const end = metrics.requestSeconds.startTimer();
+    // of-watchdog's write_timeout: an answer not written by then is cut off.
+    const writeTimer = setTimeout(() => res.writableFinished || res.destroy(), config.writeTimeoutMs);
+    try {
+      await classify(req, res, url);
+      metrics.requests.inc({ status: String(res.statusCode) });
+    } catch (err) {
+      const { status, message, headers } = statusOf(err);
+      if (status === 500) log(`classify: ${message}`);
+      metrics.requests.inc({ status: String(status) });
+      if (!res.headersSent) sendJson(res, status, { error: message }, headers);
+      // A refused body may still be arriving: stop reading it rather than buffering it.
+      if (status === 413) res.on('finish', () => req.destroy());
+    } finally {
+      clearTimeout(writeTimer);
+      end();
+      inflight--;
+      metrics.inflight.set(inflight);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://function');
+    const path = url.pathname;
+    if (path === '/_/health') {
+      const ok = inference.ready;
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+      res.end(ok ? 'OK' : 'model loading');
+      return;
+    }
+    if (path === '/_/info' && req.method === 'GET') {
+      const info = inference.info;
+      sendJson(res, 200, {
+        model: config.model,
+        ready: inference.ready,
+        backend: info?.backend ?? null,
+        simd: info?.simd ?? null,
+        workers: config.workers,
+        model_load_seconds: info?.loadSeconds ?? null,
+        max_inflight: config.maxInflight,
+        max_body_bytes: config.maxBodyBytes,
+        max_pixels: config.maxPixels,
+        worker_rss_mb: inference.workerRss().map((b) => Math.round(b / 1048576)),
+      });
+      return;
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      inference.workerRss().forEach((b, i) => metrics.workerRss.set({ worker: String(i) }, b));
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (req.method === 'POST' && !path.startsWith('/_/')) return handleClassify(req, res, url);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/' || path === '') {
+        const html = uploadPage(config.model);
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
+        res.end(req.method === 'HEAD' ? undefined : html);
+        return;
+      }
+      sendJson(res, 404, { error: `nothing at ${path}: POST an image to / to classify it` });
+      return;
+    }
+    sendJson(res, 405, { error: `${req.method} is not served: POST an image to classify it` }, { Allow: 'GET, POST' });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      log(`request failed: ${err.message}`);
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${err.message}` });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = config.readTimeoutMs;
+  server.headersTimeout = Math.min(config.readTimeoutMs, 60_000);
+  return server;
+}
