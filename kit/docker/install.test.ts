@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { DockerFacts } from './facts.ts';
+import { dockerSteps } from './install.ts';
+
+const bare: DockerFacts = {
+  arch: 'aarch64', ip: '10.0.0.12', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
+  dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' },
+};
+const needs = { insecureRegistries: ['10.0.0.11:5000'] };
+const merged = `{\n  "insecure-registries": [\n    "10.0.0.11:5000"\n  ],\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-size": "10m",\n    "max-file": "3"\n  }\n}\n`;
+
+describe('dockerSteps', () => {
+  it('on a bare Debian node with systemd: daemon.json first, docker.io, enable, wait, docker group', () => {
+    const steps = dockerSteps('pi-2', bare, needs);
+    expect(steps.map((s) => s.command)).toEqual([
+      `mkdir -p /etc/docker && { [ ! -e /etc/docker/daemon.json ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && printf '%s' '${merged}' > /etc/docker/daemon.json.edgefaas-new && mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json`,
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates',
+      'systemctl enable --now docker',
+      'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 60 ] && { echo "dockerd did not answer within 60s" >&2; exit 1; }; sleep 1; done',
+      'u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"; usermod -aG docker "$u"',
+    ]);
+    expect(steps.every((s) => s.sudo)).toBe(true);
+  });
+
+  it('without systemd uses the init script and cgroupfs-mount', () => {
+    const steps = dockerSteps('lab-1', { ...bare, serviceManager: 'sysv' }, needs);
+    expect(steps[1]!.command).toContain('docker.io ca-certificates cgroupfs-mount');
+    expect(steps[2]!.command).toBe('{ update-rc.d docker defaults >/dev/null 2>&1 || true; } && service docker start');
+  });
+
+  it("uses Docker's own packages where its apt repository is configured", () => {
+    const steps = dockerSteps('pi-2', { ...bare, dockerAptRepo: true }, needs);
+    expect(steps[1]!.command).toBe('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-ce docker-ce-cli containerd.io');
+  });
+
+  it('leaves a node that runs Docker as it is, but for a daemon.json merge applied by reload', () => {
+    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
+    const steps = dockerSteps('pi-2', running, needs);
+    expect(steps.map((s) => s.title)).toEqual([
+      'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000, log rotation)',
+      'reload docker (picks up insecure-registries; running containers untouched)',
+      'wait for dockerd',
+    ]);
+    expect(steps[1]!.command).toBe('kill -HUP "$(cat /var/run/docker.pid)"');
+  });
+
+  it('plans nothing for a node that is already done', () => {
+    const done = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: merged };
+    expect(dockerSteps('pi-2', done, needs)).toEqual([]);
+  });
+
+  it('refuses to install on an OS without apt, saying what to do', () => {
+    expect(() => dockerSteps('box', { ...bare, os: 'fedora' }, needs)).toThrow(
+      'box runs fedora, which edgefaas cannot install Docker on (it knows apt: Debian, Raspberry Pi OS, Ubuntu); install Docker on it by hand, then run: edgefaas up',
+    );
+  });
+});

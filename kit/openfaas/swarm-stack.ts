@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import type { Step } from '../plan/types.ts';
+import { shq } from '../docker/shell.ts';
+import { ARCH_VARIANT_SERVICES, tagSuffixFor } from './swarm-stack-images.ts';
+
+export const STACK_NAME = 'func';
+export const STACK_DIR = '/var/lib/edgefaas/stack';
+export const STACK_HASH_LABEL = 'edgefaas.stack.sha256';
+const SWARM_DIR = fileURLToPath(new URL('../../swarm/', import.meta.url));
+const CONFIG_FILES = ['prometheus/prometheus.yml', 'prometheus/alert.rules.yml', 'prometheus/alertmanager.yml'];
+
+export interface StackOptions {
+  /** `uname -m` of the node labelled edgefaas.gateway=true. */
+  gatewayArch: string;
+  gatewayNode: string;
+  /** Without IPVS: dnsrr endpoints and host-mode published ports. */
+  ipvs: boolean;
+  gatewayPort: number;
+  auth: boolean;
+  /** Per service: an image to use instead, or null to leave the service out. */
+  images?: Record<string, string | null>;
+}
+
+export interface RenderedStack {
+  /** Relative path -> content: openfaas.yml and the configs it names. */
+  files: Record<string, string>;
+  /** sha256 of everything rendered (also set as a label on the gateway service). */
+  hash: string;
+  services: string[];
+}
+
+type Service = Record<string, any>;
+
+/** Turns swarm/openfaas.yml into the stack this cluster runs. Pure but for reading swarm/. */
+export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): RenderedStack {
+  const doc = parse(readFileSync(`${swarmDir}/openfaas.yml`, 'utf8')) as { services: Record<string, Service>; configs: Record<string, any> };
+  const configs = Object.fromEntries(CONFIG_FILES.map((f) => [f, readFileSync(`${swarmDir}/${f}`, 'utf8')]));
+  const suffix = tagSuffixFor(o.gatewayArch, o.gatewayNode);
+
+  for (const [name, svc] of Object.entries(doc.services)) {
+    const override = o.images?.[name];
+    if (override === null) {
+      delete doc.services[name];
+      continue;
+    }
+    if (override) svc.image = override;
+    else if ((ARCH_VARIANT_SERVICES as readonly string[]).includes(name)) svc.image = `${svc.image}${suffix}`;
+    if (svc.environment?.basic_auth !== undefined) svc.environment.basic_auth = String(o.auth);
+    if (name === 'gateway') svc.ports[0].published = o.gatewayPort;
+    if (!o.ipvs) {
+      svc.deploy = { ...(svc.deploy ?? {}), endpoint_mode: 'dnsrr' };
+      for (const p of svc.ports ?? []) p.mode = 'host';
+    }
+  }
+  // Swarm configs are immutable: name each by its content so a changed file deploys as a new config.
+  for (const [key, cfg] of Object.entries(doc.configs)) {
+    const content = configs[String(cfg.file).replace(/^\.\//, '')] ?? '';
+    cfg.name = `${STACK_NAME}_${key}_${sha256(content).slice(0, 10)}`;
+  }
+  const body = stringify(doc, { lineWidth: 0 });
+  const hash = sha256(body + JSON.stringify(configs));
+  if (doc.services.gateway) {
+    const gw = doc.services.gateway;
+    gw.deploy = { ...(gw.deploy ?? {}), labels: { ...(gw.deploy?.labels ?? {}), [STACK_HASH_LABEL]: hash } };
+  }
+  const header = '# Rendered by edgefaas up from swarm/openfaas.yml; edit that file, not this one.\n';
+  return { files: { 'openfaas.yml': header + stringify(doc, { lineWidth: 0 }), ...configs }, hash, services: Object.keys(doc.services) };
+}
+
+/** Writes the rendered files on the manager and deploys them as stack "func". */
+export function deployStackSteps(stack: RenderedStack): Step[] {
+  const writes = Object.entries(stack.files).map(([path, content]) => {
+    const target = `${STACK_DIR}/${path}`;
+    return `mkdir -p ${shq(target.slice(0, target.lastIndexOf('/')))} && printf '%s' ${shq(content)} > ${shq(target)}`;
+  });
+  return [
+    { title: `write the stack files to ${STACK_DIR}`, command: writes.join(' && '), sudo: true },
+    {
+      title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
+      command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
+      sudo: true,
+      timeoutMs: 5 * 60_000,
+    },
+  ];
+}
+
+/** Creates the basic-auth secrets from stdin (never argv); `missing` comes from the manager's probe. */
+export function createSecretSteps(missing: { user: boolean; password: boolean }, password: string): Step[] {
+  const steps: Step[] = [];
+  if (missing.user) {
+    steps.push({ title: 'create secret basic-auth-user', command: 'docker secret create basic-auth-user -', stdin: 'admin', sudo: true });
+  }
+  if (missing.password) {
+    steps.push({ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: password, sudo: true });
+  }
+  return steps;
+}
+
+export function removeStackStep(): Step {
+  return {
+    title: `remove the OpenFaaS stack "${STACK_NAME}"`,
+    command: `docker stack rm ${STACK_NAME}`,
+    sudo: true,
+  };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}

@@ -1,0 +1,41 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ClusterSpec } from '../inventory/schema.ts';
+import { writeSecretFile } from '../inventory/secrets.ts';
+import { edgefaasHome } from '../ssh/paths.ts';
+
+export const GATEWAY_USER = 'admin';
+
+/** Where `up` keeps the gateway's basic-auth password (0600): $EDGEFAAS_HOME/<cluster>/gateway-password. */
+export function gatewayPasswordFile(spec: Pick<ClusterSpec, 'name'>, env: NodeJS.ProcessEnv = process.env): string {
+  return join(edgefaasHome(env), spec.name, 'gateway-password');
+}
+
+/** The gateway URL: the node labelled edgefaas.gateway=true is the first manager in cluster.yaml. */
+export function gatewayUrl(spec: ClusterSpec): string {
+  const gw = spec.nodes.find((n) => n.role === 'manager')!;
+  return `http://${gw.address}:${spec.gateway.port}`;
+}
+
+export async function readGatewayPassword(file: string): Promise<string | undefined> {
+  try {
+    const stat = await fs.stat(file);
+    if ((stat.mode & 0o077) !== 0) {
+      throw new Error(`gateway password file ${file} is readable by others; run: chmod 600 ${file}`);
+    }
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** 32 random bytes as hex (the Swarm stack's deploy script used sha256 hex of random bytes). */
+export function generatePassword(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export async function storeGatewayPassword(file: string, password: string): Promise<void> {
+  await writeSecretFile(file, `${password}\n`);
+}

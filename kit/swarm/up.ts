@@ -1,0 +1,277 @@
+import { isIP } from 'node:net';
+import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
+import type { Runner, Step } from '../plan/types.ts';
+import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
+import { dockerSteps } from '../docker/install.ts';
+import { StepFailedError } from '../ssh/steps.ts';
+import { forEachNode } from '../ssh/parallel.ts';
+import { GatewayClient } from '../gateway/client.ts';
+import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
+import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } from '../openfaas/swarm-stack.ts';
+import { checkManagerCount, membershipOf, SwarmMembershipError } from './membership.ts';
+import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
+import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
+import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
+import { sideloadImage } from './sideload.ts';
+
+export interface SwarmUpDeps {
+  spec: ClusterSpec;
+  /** The node's runner (wrapped by dryRun() under --dry-run: only read-only steps really run). */
+  runner(node: NodeSpec): Promise<Runner>;
+  dryRun: boolean;
+  /** Progress, one line per step: titles only, never commands' stdin. */
+  log(line: string): void;
+  passwordFile: string;
+  fetch?: typeof globalThis.fetch;
+  sideload?(image: string, runner: Runner): Promise<void>;
+  gatewayWaitMs?: number;
+}
+
+export interface NodeOutcome {
+  node: string;
+  ok: boolean;
+  /** Titles of the steps that changed something. */
+  changes: string[];
+  error?: string;
+}
+
+export interface SwarmUpResult {
+  ok: boolean;
+  changed: boolean;
+  gatewayUrl: string;
+  ipvs: boolean;
+  nodes: NodeOutcome[];
+  notes: string[];
+}
+
+interface NodeState {
+  spec: NodeSpec;
+  runner?: Runner;
+  facts?: DockerFacts;
+  changes: string[];
+  error?: Error;
+}
+
+export class UpError extends Error {
+  override name = 'UpError';
+}
+
+/**
+ * `edgefaas up` on Docker Swarm: probe every node (read-only), then converge in phases, each a plan
+ * of Steps built from the probed facts: Docker (all nodes in parallel) -> swarm init on the first
+ * manager -> joins -> labels -> LAN registry -> secrets and the OpenFaaS stack -> wait for the
+ * gateway. A node that fails is reported; the others carry on. Nothing needed = nothing run.
+ */
+export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
+  const { spec } = d;
+  checkManagerCount(spec.nodes);
+  const states = spec.nodes.map((n): NodeState => ({ spec: n, changes: [] }));
+  const gw = states.find((s) => s.spec.role === 'manager')!;
+  const notes: string[] = [];
+  const limit = spec.ssh.concurrency;
+  const alive = () => states.filter((s) => !s.error);
+  const fail = (s: NodeState, e: unknown) => (s.error ??= e instanceof Error ? e : new Error(String(e)));
+
+  const run = async (s: NodeState, steps: Step[]): Promise<string[]> => {
+    const outs: string[] = [];
+    for (const step of steps) {
+      if (!step.readOnly) d.log(`[${s.spec.name}] ${step.title}`);
+      const res = await s.runner!.exec(step.command, { sudo: step.sudo, stdin: step.stdin, timeoutMs: step.timeoutMs, readOnly: step.readOnly });
+      if (res.code !== 0) throw new StepFailedError(s.spec.name, step, res.code, res.stderr.trim().split('\n').slice(-5).join('\n'));
+      if (!step.readOnly) s.changes.push(step.title);
+      outs.push(res.stdout);
+    }
+    return outs;
+  };
+  const probe = async (s: NodeState) => {
+    const [out] = await run(s, [probeDockerStep()]);
+    s.facts = parseDockerFacts(out ?? '');
+  };
+  const phase = async (nodes: NodeState[], work: (s: NodeState) => Promise<void>) => {
+    const outcomes = await forEachNode(nodes.map((s) => ({ name: s.spec.name, s })), limit, ({ s }) => work(s));
+    outcomes.forEach((o, i) => {
+      if (!o.ok) fail(nodes[i]!, o.error);
+    });
+  };
+
+  // 1. connect and probe (read-only, also under --dry-run)
+  await phase(states, async (s) => {
+    s.runner = await d.runner(s.spec);
+    await probe(s);
+  });
+
+  const addrOf = (s: NodeState) => (isIP(s.spec.address) ? s.spec.address : s.facts?.ip || s.spec.address);
+  const registryPort = spec.registry.mode === 'manager' ? spec.registry.port : 0;
+  const registryAddr =
+    spec.registry.mode === 'manager' ? `${addrOf(gw)}:${spec.registry.port}` : spec.registry.mode === 'external' ? spec.registry.address : undefined;
+
+  // 2. Docker everywhere
+  await phase(alive(), async (s) => {
+    const steps = dockerSteps(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] });
+    if (!steps.length) return;
+    await run(s, steps);
+    if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
+    else await probe(s);
+  });
+
+  const ipvs = alive().every((s) => s.facts!.ipvs);
+  if (!ipvs) {
+    const without = states.filter((s) => s.facts && !s.facts.ipvs).map((s) => s.spec.name);
+    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh)`);
+  }
+
+  // 3. swarm init on the first manager
+  let swarmReady = false;
+  if (!gw.error) {
+    try {
+      const f = gw.facts!;
+      if (f.swarm.state === 'inactive' || f.swarm.state === '') {
+        await run(gw, [swarmInitStep(addrOf(gw))]);
+        if (!d.dryRun) await probe(gw);
+      } else if (!f.swarm.isManager) {
+        throw new SwarmMembershipError(
+          `${gw.spec.name} (${gw.spec.address}) is the first manager in cluster.yaml but is a worker of another swarm; on it run: sudo docker swarm leave --force; then run: edgefaas up`,
+        );
+      }
+      swarmReady = true;
+    } catch (e) {
+      fail(gw, e);
+    }
+  }
+
+  // 4. joins: workers in parallel, extra managers one at a time (Raft adds members one by one)
+  const others = alive().filter((s) => s !== gw);
+  if (swarmReady) {
+    const joiners: NodeState[] = [];
+    for (const s of others) {
+      try {
+        const m = membershipOf(s.spec, s.facts!, gw.facts!.manager);
+        if (m.kind === 'join') joiners.push(s);
+        else if (m.swarmRole !== s.spec.role) await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)]);
+      } catch (e) {
+        fail(s, e);
+      }
+    }
+    if (joiners.length) {
+      let tokens = { worker: '<worker join token>', manager: '<manager join token>' };
+      if (!(d.dryRun && gw.facts!.swarm.state !== 'active')) {
+        const [out] = await run(gw, [readJoinTokensStep()]);
+        tokens = parseJoinTokens(out ?? '');
+      }
+      const join = async (s: NodeState) => {
+        const role = s.spec.role;
+        await run(s, [swarmJoinStep({ role, managerAddr: addrOf(gw), advertiseAddr: addrOf(s), token: tokens[role] })]);
+        if (!d.dryRun) await probe(s);
+      };
+      await phase(joiners.filter((s) => s.spec.role === 'worker'), join);
+      for (const s of joiners.filter((x) => x.spec.role === 'manager')) await phase([s], join);
+    }
+  } else {
+    for (const s of others) fail(s, new UpError(`${s.spec.name}: not joined: the first manager ${gw.spec.name} is not ready (see its error); fix it, then run: edgefaas up`));
+  }
+
+  if (swarmReady && !gw.error) {
+    try {
+      // 5. labels: arch, role, name, cluster.yaml's own; the gateway node gets edgefaas.gateway=true
+      if (!d.dryRun) await probe(gw);
+      const listed = gw.facts!.manager?.nodes ?? [];
+      const labelSteps: Step[] = [];
+      for (const s of [gw, ...others].filter((x) => !x.error)) {
+        const id = s.facts!.swarm.nodeId || `<swarm node id of ${s.spec.name}>`;
+        const want: Record<string, string> = {
+          'edgefaas.node': s.spec.name,
+          'edgefaas.arch': s.facts!.arch,
+          'edgefaas.role': s.spec.role,
+          ...(s === gw ? { 'edgefaas.gateway': 'true' } : {}),
+          ...s.spec.labels,
+        };
+        const have = listed.find((n) => n.id === id)?.labels ?? {};
+        const missing = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
+        if (Object.keys(missing).length) labelSteps.push(labelStep(id, s.spec.name, missing));
+      }
+      await run(gw, labelSteps);
+
+      // 6. images the nodes cannot pull, then the LAN registry
+      const sideload = spec.openfaas?.sideload ?? [];
+      const loaded: string[] = [];
+      for (const image of sideload.filter((i) => !gw.facts!.images.includes(i))) {
+        d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
+        if (!d.dryRun) await (d.sideload ?? sideloadImage)(image, gw.runner!);
+        gw.changes.push(`sideload ${image}`);
+        loaded.push(image);
+      }
+      const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
+      if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
+        const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
+        await run(gw, [registryServiceStep({ image, port: registryPort, ipvs }), waitForRegistryStep(registryPort)]);
+      }
+      const pushable = loaded.filter((i) => registryAddr && (i.startsWith(`${registryAddr}/`) || i.startsWith(`127.0.0.1:${registryPort}/`)));
+      if (pushable.length) {
+        await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${i} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
+      }
+
+      // 7. the gateway password (generated once, 0600 here, a Swarm secret there) and the stack
+      const secrets = gw.facts!.manager?.secrets ?? [];
+      let password = await readGatewayPassword(d.passwordFile);
+      if (password === undefined) {
+        if (secrets.includes('basic-auth-password')) {
+          throw new UpError(
+            `the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`,
+          );
+        }
+        password = generatePassword();
+        if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
+        d.log(`gateway password generated, stored in ${d.passwordFile} (0600)`);
+      }
+      await run(gw, createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password));
+      const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
+      const stack = renderSwarmStack({
+        gatewayArch: gw.facts!.arch,
+        gatewayNode: gw.spec.name,
+        ipvs,
+        gatewayPort: spec.gateway.port,
+        auth: spec.gateway.auth,
+        images: userImages,
+      });
+      if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
+        await run(gw, deployStackSteps(stack));
+      }
+
+      // 8. the gateway answers /healthz and an authenticated /system/functions
+      if (!d.dryRun) await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+    } catch (e) {
+      fail(gw, e);
+    }
+  }
+
+  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
+  return {
+    ok: nodes.every((n) => n.ok),
+    changed: nodes.some((n) => n.changes.length > 0),
+    gatewayUrl: gatewayUrl(spec),
+    ipvs,
+    nodes,
+    notes,
+  };
+}
+
+async function waitForGateway(url: string, password: string, auth: boolean, d: SwarmUpDeps): Promise<void> {
+  const client = new GatewayClient({ baseUrl: url, auth: auth ? { username: GATEWAY_USER, password } : undefined, fetch: d.fetch, timeoutMs: 5000 });
+  const deadline = Date.now() + (d.gatewayWaitMs ?? 300_000);
+  let last = '';
+  for (;;) {
+    try {
+      if (await client.healthz()) {
+        await client.listFunctions();
+        return;
+      }
+      last = '/healthz did not answer 200';
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new UpError(`the gateway at ${url} did not come up (${last}); see: docker service ps ${STACK_NAME}_gateway on the manager, or run: edgefaas status`);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
