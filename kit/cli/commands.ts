@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { makeInitCommand } from './init.ts';
 import { makeLabCommand } from './lab.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
+  makeInitCommand,
   makeLabCommand,
 ];

@@ -9,7 +9,7 @@ const hostOrIp = z
   .string()
   .trim()
   .min(1, 'expected a host name or IP, got ""')
-  .regex(/^[A-Za-z0-9._:%-]+$/, 'expected a host name, IP or ~/.ssh/config alias');
+  .regex(/^[A-Za-z0-9._:%-]*$/, 'expected a host name, IP or ~/.ssh/config alias');
 
 export const SecretRef = z
   .object({
@@ -110,19 +110,23 @@ export const ClusterSpec = z
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
     c.nodes.forEach((n, i) => {
-      for (const key of [`name:${n.name}`, `address:${n.address}:${n.port ?? 22}`]) {
+      const keys = [
+        { field: 'name', key: `name:${n.name}`, shown: `name "${n.name}"` },
+        { field: 'address', key: `address:${n.address}:${n.port ?? 22}`, shown: `address ${n.address}:${n.port ?? 22}` },
+      ];
+      for (const { field, key, shown } of keys) {
         const first = seen.get(key);
         if (first !== undefined) {
           ctx.addIssue({
             code: z.ZodIssueCode.custom,
-            path: ['nodes', i, key.split(':')[0]!],
-            message: `duplicate of nodes[${first}]`,
+            path: ['nodes', i, field],
+            message: `duplicate node: ${shown} is already nodes[${first}]`,
           });
         } else seen.set(key, i);
       }
     });
     if (!c.nodes.some((n) => n.role === 'manager')) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodes'], message: 'one node needs role: manager' });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['nodes'], message: 'no manager: give one node role: manager' });
     }
   });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
