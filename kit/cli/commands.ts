@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { makeInitCommand } from './init.ts';
 import { makeLabCommand } from './lab.ts';
+import { makeDoctorCommand } from './doctor.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
   makeInitCommand,
   makeLabCommand,
+  makeDoctorCommand,
 ];

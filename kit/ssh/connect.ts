@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 const { Client, utils } = ssh2;
 type Client = ClientT;
 import { AuthError, HostKeyChangedError, SshError, UnreachableError } from './errors.ts';
-import { checkHostKey, fingerprint, hostPattern, recordHostKey, type KnownHostsFiles } from './known-hosts.ts';
+import { checkHostKey, fingerprint, forgetHost, hostPattern, recordHostKey, type KnownHostsFiles } from './known-hosts.ts';
 import type { SshEndpoint } from './target.ts';
 
 export interface Credentials {
@@ -24,6 +24,10 @@ export interface ConnectOptions {
   credentials: Credentials;
   knownHosts: KnownHostsFiles;
   timeoutMs: number;
+  /** The user said the node was reinstalled: a changed key replaces the kit's entry (never implied). */
+  acceptChangedHostKey?: boolean;
+  /** Told about every key accepted on first use or replaced. */
+  onHostKey?: (event: { node: string; host: string; fingerprint: string; replaced: string[] }) => void;
 }
 
 type ParsedKey = Exclude<ReturnType<typeof utils.parseKey>, Error | Array<unknown>>;
@@ -99,8 +103,11 @@ async function connectOne(opts: ConnectOptions, endpoint: SshEndpoint, sock?: Du
       checkHostKey(opts.knownHosts, pattern, key)
         .then(async (v) => {
           if (v.status === 'known') return verify(true);
-          if (v.status === 'new') {
+          if (v.status === 'new' || opts.acceptChangedHostKey) {
+            const replaced = v.status === 'changed' ? v.old : [];
+            if (v.status === 'changed') await forgetHost(opts.knownHosts.own, pattern);
             await recordHostKey(opts.knownHosts.own, pattern, key);
+            opts.onHostKey?.({ node, host: pattern, fingerprint: fingerprint(key), replaced });
             return verify(true);
           }
           hostKeyError = new HostKeyChangedError(node, pattern, v.old, fingerprint(key), v.files);

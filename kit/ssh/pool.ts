@@ -20,6 +20,9 @@ export interface SshPoolOptions {
   env?: NodeJS.ProcessEnv;
   askPassphrase?: (keyPath: string) => Promise<string>;
   log?: (line: string) => void;
+  /** Nodes whose changed host key the user accepted (edgefaas doctor --node X --accept-new-host-key). */
+  acceptChangedHostKey?: string[];
+  onHostKey?: (event: { node: string; host: string; fingerprint: string; replaced: string[] }) => void;
 }
 
 export function poolOptionsFromCluster(spec: ClusterSpec, extra: SshPoolOptions = {}): SshPoolOptions {
@@ -78,6 +81,8 @@ export class SshPool {
       credentials: creds,
       knownHosts: { own: this.knownHostsFile, extra: [join(userHome(this.env), '.ssh', 'known_hosts')] },
       timeoutMs: this.o.timeoutMs ?? 15_000,
+      acceptChangedHostKey: this.o.acceptChangedHostKey?.includes(node.name),
+      onHostKey: this.o.onHostKey,
     });
     return new SshRunner({
       node: node.name,
