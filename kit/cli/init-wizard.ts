@@ -135,7 +135,10 @@ async function askNodes(prompt: Prompter, cluster: string, deps: WizardDeps, pro
     if (await probe(target.host, target.port)) {
       ctx.info(`  ${target.host}:${target.port} answers`);
     } else {
-      const keep = await prompt.confirm({ message: `${target.host} does not answer on port ${target.port}. Keep it anyway?`, default: false });
+      const keep = await prompt.confirm({
+        message: `${target.host} does not answer on port ${target.port}. Keep it anyway?`,
+        default: prev !== undefined && prev.address === address,
+      });
       if (!keep) {
         i--;
         continue;
@@ -179,14 +182,17 @@ async function askAuth(prompt: Prompter, cluster: string, node: string, current:
     });
     return { method, keyFile: keyFile.trim() };
   }
+  const stored = current.method === 'password' && current.password.file ? current.password : undefined;
   const source = await prompt.select({
     message: 'Password from',
     choices: [
+      ...(stored ? [{ name: `keep the stored one (${stored.file})`, value: 'keep' as const }] : []),
       { name: 'type it now (kept in a 0600 file, never in cluster.yaml)', value: 'prompt' as const },
       { name: 'an environment variable', value: 'env' as const },
     ],
-    default: current.method === 'password' && current.password.env ? 'env' : 'prompt',
+    default: stored ? 'keep' : current.method === 'password' && current.password.env ? 'env' : 'prompt',
   });
+  if (source === 'keep' && stored) return { method, password: stored };
   if (source === 'env') {
     const env = await prompt.input({
       message: 'Environment variable name',

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { parse } from 'yaml';
 import { buildCluster, FUNCTIONS, type InitAnswers } from '../inventory/answers.ts';
-import { parseCluster } from '../inventory/load.ts';
+import { loadCluster, parseCluster } from '../inventory/load.ts';
 import type { ClusterInput } from '../inventory/schema.ts';
 import { expandHome, writeSecretFile } from '../inventory/secrets.ts';
 import { readSshHosts } from '../inventory/ssh-hosts.ts';
@@ -35,6 +35,7 @@ export function makeInitCommand(): Command {
     .option('--no-gateway-auth', 'turn the gateway basic auth off (not recommended)')
     .option('--output <path>', 'where to write (default: --config, i.e. cluster.yaml)')
     .option('--up', 'run edgefaas up once cluster.yaml is written (asked when interactive)')
+    .option('--check', 'only check the existing file (every problem with its field and line); change nothing')
     .addHelpText(
       'after',
       `
@@ -52,6 +53,7 @@ A typed password is kept in ~/.edgefaas/<cluster>/secrets/<node>-password (0600)
     .action(async (_opts, cmd: Command) => {
       const ctx = contextOf(cmd);
       const o = cmd.opts();
+      if (o.check) return checkCluster(ctx, o.output ?? ctx.opts.config);
       const flags: InitFlags = {
         name: o.name,
         node: o.node ?? [],
@@ -109,6 +111,12 @@ export async function runInit(ctx: CliContext, flags: InitFlags): Promise<void> 
 
   const goUp = flags.up ?? (prompt ? await prompt.confirm({ message: 'Bring the cluster up now (edgefaas up)?', default: false }) : false);
   if (goUp) await runUp(ctx, path);
+}
+
+/** `init --check`: a ConfigError (exit 2) names each bad field and its line. */
+async function checkCluster(ctx: CliContext, path: string): Promise<void> {
+  const spec = await loadCluster(path);
+  ctx.result({ ok: true, path, nodes: spec.nodes.length }, `${path}: ok (${spec.nodes.length} node${spec.nodes.length === 1 ? '' : 's'}, ${spec.orchestrator})`);
 }
 
 async function readExisting(ctx: CliContext, path: string): Promise<ClusterInput | undefined> {
