@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { checkAuth, type Credentials } from './auth.ts';
+import { NAME, notFound, parseJson, readBody, send, sendJson } from './http.ts';
+
+/**
+ * The gateway's side (gateway 0.18.18 behaviour, shared/reference/openfaas-gateway.md): auth,
+ * /system/* to the provider, /function/* forwarded to the function with scale-from-zero.
+ */
+export interface GatewayOptions {
+  providerUrl: string;
+  creds?: Credentials;
+  /** Where a function answers; default http://NAME:8080 (http://tasks.NAME:8080 with dnsrr). */
+  upstream?: (name: string) => { host: string; port: number };
+  upstreamTimeoutMs: number;
+  arch: string;
+  registry?: Registry;
+  /** Scale-from-zero polling: 1000 tries, 50 ms apart on Swarm. */
+  pollMs?: number;
+  pollTries?: number;
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+export function createGateway(o: GatewayOptions) {
+  const registry = o.registry ?? new Registry();
+  const invocations = new Counter({ name: 'gateway_function_invocation_total', help: 'Function metrics', labelNames: ['function_name', 'code'], registers: [registry] });
+  const seconds = new Histogram({ name: 'gateway_functions_seconds', help: 'Function time taken', labelNames: ['function_name'], registers: [registry] });
+  const started = new Counter({ name: 'gateway_function_invocation_started', help: 'Function invocation started', labelNames: ['function_name'], registers: [registry] });
+  const serviceCount = new Gauge({ name: 'gateway_service_count', help: 'Current count of replicas for function', labelNames: ['function_name'], registers: [registry] });
+  const httpTotal = new Counter({ name: 'http_requests_total', help: 'number of HTTP requests', labelNames: ['code', 'method'], registers: [registry] });
+  const httpSeconds = new Histogram({ name: 'http_request_duration_seconds', help: 'Seconds spent serving HTTP requests.', labelNames: ['method', 'path', 'status'], registers: [registry] });
+  const counts = new Map<string, number>();
+  const upstream = o.upstream ?? ((name: string) => ({ host: name, port: 8080 }));
+
+  const authHeader = (): Record<string, string> =>
+    o.creds ? { Authorization: `Basic ${Buffer.from(`${o.creds.user}:${o.creds.password}`).toString('base64')}` } : {};
+
+  async function provider(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}) {
+    const res = await fetch(new URL(path, o.providerUrl), { method, body: body && body.length ? (typeof body === 'string' ? body : new Uint8Array(body)) : undefined, headers: { ...authHeader(), ...headers } });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  }
+
+  async function proxySystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    const body = ['GET', 'HEAD'].includes(req.method ?? 'GET') ? undefined : await readBody(req);
+    const ct = req.headers['content-type'];
+    const r = await provider(req.method ?? 'GET', path + query, body, ct ? { 'Content-Type': ct } : {});
+    if (path === '/system/functions' && req.method === 'GET') {
+      if (r.status !== 200) return send(res, 500, `Error pulling metrics from provider/backend. Status code: ${r.status}`);
+      const list = JSON.parse(r.text) as Array<{ name: string; invocationCount: number; replicas: number }>;
+      for (const f of list) {
+        f.invocationCount = counts.get(f.name) ?? 0;
+        serviceCount.set({ function_name: f.name }, f.replicas);
+      }
+      return sendJson(res, 200, list);
+    }
+    res.writeHead(r.status, r.headers.get('content-type') ? { 'Content-Type': r.headers.get('content-type')! } : {});
+    res.end(r.text);
+  }
+
+  /** Alertmanager's webhook: firing scales up by ceil(max*factor/100), resolved goes back to min. */
+  async function alert(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const p = parseJson(await readBody(req));
+    if (!p.ok) return send(res, 400, 'Unable to parse alert, bad format');
+    for (const a of (p.value?.alerts ?? []) as any[]) {
+      const name = a?.labels?.function_name;
+      if (!name) continue;
+      const fn = await provider('GET', `/system/function/${name}`);
+      if (fn.status !== 200) continue;
+      const f = JSON.parse(fn.text);
+      const l = f.labels ?? {};
+      const min = Number(l['com.openfaas.scale.min'] ?? 1);
+      const max = Number(l['com.openfaas.scale.max'] ?? 20);
+      const factor = Number(l['com.openfaas.scale.factor'] ?? 20);
+      const step = Math.ceil((max * factor) / 100);
+      const want = a.status === 'firing' ? Math.min(f.replicas + step, max) : min;
+      if (want !== f.replicas) await provider('POST', `/system/scale-function/${name}`, JSON.stringify({ serviceName: name, replicas: want }));
+    }
+    send(res, 200);
+  }
+
+  async function invoke(req: IncomingMessage, res: ServerResponse, name: string, rest: string, query: string): Promise<void> {
+    const lookup = await provider('GET', `/system/function/${name}`);
+    if (lookup.status !== 200) {
+      return send(res, 404, `error finding function ${name}.: server returned non-200 status code (${lookup.status}) for function, ${name}`);
+    }
+    let fn = JSON.parse(lookup.text) as { replicas: number; availableReplicas: number; labels?: Record<string, string> | null };
+    serviceCount.set({ function_name: name }, fn.replicas);
+    if (fn.replicas === 0) {
+      const min = Number(fn.labels?.['com.openfaas.scale.min'] ?? 1) || 1;
+      await provider('POST', `/system/scale-function/${name}`, JSON.stringify({ serviceName: name, replicas: min }));
+      for (let i = 0; i < (o.pollTries ?? 1000); i++) {
+        const r = await provider('GET', `/system/function/${name}`);
+        if (r.status === 200 && (fn = JSON.parse(r.text)).availableReplicas > 0) break;
+        await new Promise((r2) => setTimeout(r2, o.pollMs ?? 50));
+      }
+    }
+
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) headers[k] = v;
+    headers['x-forwarded-host'] ??= req.headers.host ?? '';
+    headers['x-forwarded-for'] ??= `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    headers['x-call-id'] ??= randomUUID();
+    headers['x-start-time'] = `${BigInt(Date.now()) * 1_000_000n}`;
+
+    const t0 = process.hrtime.bigint();
+    started.inc({ function_name: name });
+    const done = (code: number) => {
+      invocations.inc({ function_name: name, code: String(code) });
+      seconds.observe({ function_name: name }, Number(process.hrtime.bigint() - t0) / 1e9);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    };
+    const target = upstream(name);
+    await new Promise<void>((resolve) => {
+      let answered = false;
+      const fail = () => {
+        if (answered) return;
+        answered = true;
+        if (!res.headersSent) send(res, 502);
+        else res.destroy();
+        done(502);
+        resolve();
+      };
+      const up = request(
+        { host: target.host, port: target.port, method: req.method, path: `/${rest.replace(/^\//, '')}${query}`, headers, timeout: o.upstreamTimeoutMs },
+        (ur) => {
+          answered = true;
+          const out: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(ur.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
+          res.writeHead(ur.statusCode ?? 502, out);
+          ur.pipe(res);
+          ur.on('end', () => {
+            done(ur.statusCode ?? 502);
+            resolve();
+          });
+          ur.on('error', () => {
+            res.destroy();
+            resolve();
+          });
+        },
+      );
+      up.on('timeout', () => up.destroy(new Error('upstream timeout')));
+      up.on('error', fail);
+      req.pipe(up);
+    });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    const query = url.search;
+    const method = req.method ?? 'GET';
+    let m: RegExpExecArray | null;
+    if (path === '/healthz') return method === 'GET' ? send(res, 200) : send(res, 405);
+    if ((m = new RegExp(`^/function/(${NAME})(/.*)?$`).exec(path))) return invoke(req, res, m[1]!, m[2] ?? '', query);
+    if ((m = new RegExp(`^/async-function/(${NAME})(/.*)?$`).exec(path))) {
+      if (method !== 'POST') return send(res, 405);
+      await readBody(req);
+      // The lab runs no NATS (Debian has none): the gateway's publish fails, as it would without a queue.
+      return send(res, 500, 'Unable to publish to queue: no queue configured (the edgefaas lab runs no NATS)');
+    }
+    if (path.startsWith('/system/') || path.startsWith('/ui/')) {
+      if (!checkAuth(o.creds, req, res)) return;
+      if (path === '/system/info') {
+        if (method !== 'GET') return send(res, 405);
+        const p = await provider('GET', '/system/info');
+        if (p.status !== 200) return send(res, 500);
+        return sendJson(res, 200, { provider: JSON.parse(p.text), version: { commit_message: 'edgefaas lab stand-in', sha: 'edgefaas-standin', release: '0.18.18' }, arch: o.arch });
+      }
+      if (path === '/system/alert') return method === 'POST' ? alert(req, res) : send(res, 405);
+      if (path === '/system/namespaces') return method === 'GET' ? sendJson(res, 200, []) : send(res, 405);
+      if (path === '/system/functions' || new RegExp(`^/system/(function|scale-function)/${NAME}$`).test(path) || path === '/system/secrets') {
+        return proxySystem(req, res, path, query);
+      }
+      return notFound(res);
+    }
+    return notFound(res);
+  }
+
+  return {
+    registry,
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const end = httpSeconds.startTimer({ method: req.method ?? 'GET', path: new URL(req.url ?? '/', 'http://g').pathname });
+      res.on('finish', () => {
+        end({ status: String(res.statusCode) });
+        httpTotal.inc({ code: String(res.statusCode), method: req.method ?? 'GET' });
+      });
+      try {
+        await route(req, res);
+      } catch (e) {
+        if (!res.headersSent) send(res, 500, (e as Error).message);
+        else res.destroy();
+      }
+    },
+    async metrics(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+      res.writeHead(200, { 'Content-Type': registry.contentType });
+      res.end(await registry.metrics());
+    },
+  };
+}
