@@ -97,8 +97,15 @@ export async function runInit(ctx: CliContext, flags: InitFlags): Promise<void> 
       return;
     }
   }
-  for (const s of secrets) await writeSecretFile(expandHome(s.path, ctx.env), s.value);
-  const written = await writeCluster(path, cluster);
+  let written;
+  try {
+    for (const s of secrets) await writeSecretFile(expandHome(s.path, ctx.env), s.value);
+    written = await writeCluster(path, cluster);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a parent of it is a file, not a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new Error(`cannot write ${path}: ${why}; pick another place with --output PATH`, { cause: e });
+  }
   const plan = planLines(answers, path);
   if (ctx.opts.json) {
     ctx.result({ ok: true, path, status: written.status, backup: written.backup, secrets: secrets.map((s) => s.path), cluster });

@@ -90,4 +90,15 @@ describe('runProgress', () => {
     ]);
     expect(summary.failed[0]?.next).toBe('edgefaas doctor --node pi-3 --ports');
   });
+
+  it('reads the command and stderr from the ssh layer\'s step errors too', async () => {
+    const { ctx } = captureContext();
+    const sshStyle = Object.assign(new Error('pi-2: "install docker" failed (exit 100): E: no package\n  command: apt-get install -y docker.io'), {
+      step: { title: 'install docker', command: 'apt-get install -y docker.io', sudo: true },
+      code: 100,
+      stderrTail: 'E: no package',
+    });
+    const summary = await runProgress(ctx, [{ title: 'docker', work: [{ node: 'pi-2', steps: [{ title: 'install docker', run: async () => { throw sshStyle; } }] }] }]);
+    expect(summary.failed[0]).toMatchObject({ message: 'exit 100', command: 'sudo apt-get install -y docker.io', exitCode: 100, stderrTail: 'E: no package' });
+  });
 });

@@ -158,14 +158,27 @@ export async function runProgress(ctx: CliContext, phases: Phase[], options: Pro
   return summary;
 }
 
+/** Reads the failure of any step error shape: ours, kit/ssh's (step, code, stderrTail), or a plain Error. */
 function failedRow(row: Row, err: unknown): FailedRow {
-  const e = (err ?? {}) as Partial<StepFailedError> & { message?: string; code?: unknown };
-  const stderr = typeof e.stderr === 'string' ? e.stderr : undefined;
+  const e = (err ?? {}) as {
+    message?: string;
+    command?: unknown;
+    exitCode?: unknown;
+    code?: unknown;
+    stderr?: unknown;
+    stderrTail?: unknown;
+    next?: unknown;
+    step?: { command?: string; sudo?: boolean };
+  };
+  const command = typeof e.command === 'string' ? e.command : e.step?.command ? `${e.step.sudo ? 'sudo ' : ''}${e.step.command}` : undefined;
+  const exitCode = typeof e.exitCode === 'number' ? e.exitCode : typeof e.code === 'number' ? e.code : undefined;
+  const stderr = typeof e.stderr === 'string' ? e.stderr : typeof e.stderrTail === 'string' ? e.stderrTail : undefined;
   return {
     ...row,
-    message: e instanceof StepFailedError ? `exit ${e.exitCode}` : (e.message ?? String(err)),
-    command: typeof e.command === 'string' ? e.command : undefined,
-    exitCode: typeof e.exitCode === 'number' ? e.exitCode : typeof e.code === 'number' ? e.code : undefined,
+    // A command failure is summed up by its exit code: the command and stderr are shown under it.
+    message: command !== undefined && exitCode !== undefined ? `exit ${exitCode}` : (e.message ?? String(err)),
+    command,
+    exitCode,
     stderrTail: stderr ? tail(stderr, 5) : undefined,
     next: typeof e.next === 'string' && e.next ? e.next : `edgefaas doctor --node ${row.node}`,
   };
