@@ -25,7 +25,7 @@ export interface BuildRequest {
   base: (p: ImagePlatform) => Promise<string> | string;
   /** Holds one folder per model (resnet50/, catdog/): the image's model cache. */
   modelsDir: string;
-  /** The compiled function: a folder with dist/ (and package.json if the function has one). */
+  /** The function folder: dist/ (npm run build:function), models/ if it bundles any, package.json if it has one. */
   appDir: string;
   repository?: string;
   noCache?: boolean;
@@ -59,6 +59,8 @@ export async function buildImages(r: BuildRequest): Promise<BuildResult> {
   await mustExist(join(r.appDir, 'dist'), 'the compiled function', 'npm run build:function');
   await mustExist(r.modelsDir, 'the model cache', 'npm run fetch-model');
   const appPackage = await fs.readFile(join(r.appDir, 'package.json'), 'utf8').catch(() => JSON.stringify({ type: 'module' }));
+  const bundledModels = join(r.appDir, 'models');
+  const hasBundledModels = await fs.access(bundledModels).then(() => true, () => false);
   const built: BuiltImage[] = [];
   for (const p of r.platforms) {
     const started = Date.now();
@@ -74,6 +76,8 @@ export async function buildImages(r: BuildRequest): Promise<BuildResult> {
         { from: join(deps, 'node_modules'), to: `layers/deps${APP}/node_modules` },
         { from: r.modelsDir, to: `layers/models${MODELS}`, skip: (rel) => rel.split('/').some((s) => s.startsWith('.fetch-model-') || s.endsWith('.tmp')) },
         { from: join(r.appDir, 'dist'), to: `layers/app${APP}/dist`, skip: (rel) => rel.endsWith('.map') },
+        // The function's own small models (the catdog head) travel with its code.
+        ...(hasBundledModels ? [{ from: bundledModels, to: `layers/app${APP}/models` }] : []),
       ],
     });
     const id = await r.docker.build({

@@ -1,0 +1,125 @@
+import { FunctionNotFoundError, GatewayError, type GatewayClient } from '../gateway/index.ts';
+import { checkTimeouts, toDeployment } from './deployment.ts';
+import { GATEWAY_UPSTREAM_TIMEOUT_MS } from './functions.ts';
+import { parseAnswer, type Prediction } from './invoke.ts';
+import type { Stack } from './stack.ts';
+
+export interface SmokeTest {
+  /** The photo's name, for messages. */
+  name: string;
+  photo: Buffer;
+  label: RegExp;
+}
+
+export interface DeployRequest {
+  stack: Stack;
+  gateway: GatewayClient;
+  /** Deploy only these functions (default: all in the stack). */
+  only?: string[];
+  gatewayUpstreamMs?: number;
+  /** Runs before anything is sent: e.g. the manifest-list platform check. Throwing refuses the deploy. */
+  preflight?: () => Promise<unknown>;
+  waitTimeoutMs?: number;
+  pollMs?: number;
+  smoke?: Record<string, SmokeTest | undefined>;
+  log?: (line: string) => void;
+}
+
+export interface DeployedFunction {
+  name: string;
+  outcome: 'created' | 'updated';
+  image: string;
+  availableReplicas: number;
+  smoke?: { photo: string; top: Prediction };
+}
+
+export class DeployError extends Error {
+  override name = 'DeployError';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * faas-cli deploy, then what it leaves to the user: PUT (POST when the PUT says 404) each function,
+ * wait until its replicas run the new image, and send a real photo through the gateway.
+ */
+export async function deployStack(r: DeployRequest): Promise<DeployedFunction[]> {
+  const names = r.only?.length ? r.only : Object.keys(r.stack.functions);
+  for (const n of names) {
+    if (!r.stack.functions[n]) {
+      throw new DeployError(`function ${n} is not in the stack (it has ${Object.keys(r.stack.functions).join(', ')}); nothing was deployed`);
+    }
+  }
+  // Every check before the first request, so a refusal changes nothing.
+  const deployments = names.map((n) => {
+    const fn = r.stack.functions[n]!;
+    checkTimeouts(n, fn.environment, r.gatewayUpstreamMs ?? GATEWAY_UPSTREAM_TIMEOUT_MS);
+    return toDeployment(n, fn);
+  });
+  await r.preflight?.();
+
+  const out: DeployedFunction[] = [];
+  for (const fd of deployments) {
+    const outcome = await r.gateway.deployFunction(fd);
+    r.log?.(`${fd.service}: ${outcome} (${fd.image})`);
+    out.push({ name: fd.service, outcome, image: fd.image, availableReplicas: 0 });
+  }
+  const deadline = Date.now() + (r.waitTimeoutMs ?? 300_000);
+  const pollMs = r.pollMs ?? 1000;
+  for (const d of out) {
+    const want = Math.max(1, Number(deployments.find((f) => f.service === d.name)!.labels?.['com.openfaas.scale.min'] ?? 1) || 1);
+    for (;;) {
+      const st = await r.gateway.getFunction(d.name).catch((e) => {
+        if (e instanceof FunctionNotFoundError) return undefined;
+        throw e;
+      });
+      if (st && st.image === d.image && st.availableReplicas >= want) {
+        d.availableReplicas = st.availableReplicas;
+        break;
+      }
+      if (Date.now() > deadline) {
+        throw new DeployError(
+          `function ${d.name}: ${st?.availableReplicas ?? 0} of ${want} replicas available with ${d.image} after ${Math.round((r.waitTimeoutMs ?? 300_000) / 1000)} s; ` +
+            `check the nodes can pull it, then run: edgefaas status`,
+        );
+      }
+      await sleep(pollMs);
+    }
+    r.log?.(`${d.name}: ${d.availableReplicas} replica(s) available`);
+  }
+  for (const d of out) {
+    const smoke = r.smoke?.[d.name];
+    if (!smoke) continue;
+    const top = await smokeTest(r.gateway, d.name, smoke, deadline, pollMs);
+    d.smoke = { photo: smoke.name, top };
+    r.log?.(`${d.name}: ${smoke.name} -> ${top.label} ${top.score.toFixed(3)}`);
+  }
+  return out;
+}
+
+/** A real photo through the gateway; replicas still loading the model answer 502/503, so retry until the deadline. */
+async function smokeTest(gateway: GatewayClient, name: string, s: SmokeTest, deadline: number, pollMs: number): Promise<Prediction> {
+  let last = '';
+  for (;;) {
+    try {
+      const res = await gateway.invoke(name, s.photo, { headers: { 'Content-Type': 'image/jpeg' } });
+      if (res.status === 200) {
+        const top = parseAnswer(res.body).predictions[0];
+        if (!top || !s.label.test(top.label)) {
+          throw new DeployError(
+            `smoke test failed: function ${name} at ${gateway.baseUrl} answered ${top ? `${top.label} ${top.score}` : 'no prediction'} for ${s.name}, expected ${s.label.source}; the deployment stays, run: edgefaas invoke ${name} PHOTO`,
+          );
+        }
+        return top;
+      }
+      last = `${res.status} ${res.body.toString('utf8').slice(0, 200)}`;
+      if (res.status !== 503 && res.status !== 429) throw new DeployError(`smoke test failed: function ${name} answered ${last}; run: edgefaas invoke ${name} PHOTO`);
+    } catch (e) {
+      const retryable = e instanceof FunctionNotFoundError || (e instanceof GatewayError && e.status === 502);
+      if (!retryable) throw e;
+      last = e.message;
+    }
+    if (Date.now() > deadline) throw new DeployError(`smoke test failed: function ${name} did not answer ${s.name} in time (last: ${last}); run: edgefaas status`);
+    await sleep(pollMs);
+  }
+}
