@@ -23,7 +23,15 @@ Examples:
 
 Exit codes: 0 done, 1 failed, 2 bad usage or config.`,
     );
-  for (const make of commands) program.addCommand(make());
+  for (const make of commands) {
+    const cmd = make();
+    // Every verb's --help ends with examples; a verb that brings none gets the ones listed here.
+    const examples = FALLBACK_EXAMPLES[cmd.name()];
+    if (examples && (cmd as unknown as NodeJS.EventEmitter).listenerCount('afterHelp') === 0) {
+      cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}`);
+    }
+    program.addCommand(cmd);
+  }
   applyToAll(program, (cmd) => {
     // Throw instead of process.exit so main decides the exit code (usage errors are 2).
     cmd.exitOverride();
@@ -36,3 +44,16 @@ function applyToAll(cmd: Command, fn: (c: Command) => void): void {
   fn(cmd);
   for (const sub of cmd.commands) applyToAll(sub, fn);
 }
+
+const FALLBACK_EXAMPLES: Record<string, string[]> = {
+  init: ['edgefaas init', 'edgefaas init --yes --node name=pi-1,address=10.0.0.11,role=manager --node name=pi-2,address=10.0.0.12'],
+  doctor: ['edgefaas doctor', 'edgefaas doctor --node pi-2', 'edgefaas doctor --json'],
+  up: ['edgefaas up --dry-run', 'edgefaas up', 'edgefaas up --yes --config lab.yaml'],
+  images: ['edgefaas images build', 'edgefaas images push'],
+  deploy: ['edgefaas deploy --dry-run', 'edgefaas deploy'],
+  invoke: ['edgefaas invoke classify cat.jpg', 'edgefaas invoke catdog dog.jpg --json'],
+  status: ['edgefaas status', 'edgefaas status --json'],
+  down: ['edgefaas down --dry-run', 'edgefaas down'],
+  lab: ['edgefaas lab up --nodes 3', 'edgefaas lab status', 'edgefaas lab down'],
+  serve: ['edgefaas serve'],
+};

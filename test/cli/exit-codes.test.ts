@@ -201,3 +201,19 @@ describe('edgefaas command line', () => {
     expect(r.stdout + r.stderr).not.toContain('\x1b[');
   });
 });
+
+describe('every registered command', () => {
+  it('answers --help with examples and exit 0', async () => {
+    const dir = await tempDir('help');
+    const root = await runCli(['--help'], { cwd: dir });
+    const listed = root.stdout.split('Commands:')[1] ?? '';
+    const names = [...listed.matchAll(/^  ([a-z][-a-z]*)\b/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+    expect(names).toContain('init');
+    for (const name of names) {
+      const r = await runCli([name, '--help'], { cwd: dir });
+      expect(r.code, name).toBe(0);
+      expect(r.stdout, name).toMatch(/Examples?:/i);
+    }
+    await fs.rm(dir, { recursive: true });
+  });
+});
