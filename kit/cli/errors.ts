@@ -28,6 +28,8 @@ export function exitCodeFor(err: unknown): number {
 /** The text a user sees for an error: the message only, the stack when asked for. */
 export function describeError(err: unknown, withStack: boolean): string {
   if (!(err instanceof Error)) return String(err);
+  // @inquirer's Ctrl-C: the user stopped answering; every command asks before it changes anything.
+  if (err.name === 'ExitPromptError') return 'cancelled; nothing was changed';
   if (withStack && !isBadInput(err) && err.stack) return err.stack;
   return err.message;
 }

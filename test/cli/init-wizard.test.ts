@@ -169,4 +169,23 @@ describe('edgefaas init wizard', () => {
     expect(end).toContain('unchanged cluster.yaml');
     expect(await fs.readFile(join(home, 'cluster.yaml'), 'utf8')).toBe(before);
   });
+
+  it('respects NO_COLOR in a terminal, and Ctrl-C at a question exits 1 having written nothing', async () => {
+    const dir = await tempDir('cancel');
+    term?.kill();
+    const env = { HOME: dir, PATH: process.env.PATH ?? '', TERM: 'xterm-256color' };
+    const colour = TmuxTerminal.start('colour', `node ${BIN} init`, { cwd: dir, env });
+    await colour.waitForPrompt(/Cluster name/);
+    expect(colour.screen(true)).toMatch(/\x1b\[\d+m/);
+    colour.kill();
+    const t = (term = TmuxTerminal.start('nocolour', `node ${BIN} init`, { cwd: dir, env: { ...env, NO_COLOR: '1' } }));
+    await t.waitForPrompt(/Cluster name/);
+    expect(t.screen(true)).not.toMatch(/\x1b\[[\d;]*m/);
+    t.keys('C-c');
+    const end = await t.waitFor(/\[exit \d+\]/);
+    expect(end).toContain('edgefaas: cancelled; nothing was changed');
+    expect(end).toContain('[exit 1]');
+    expect(await fs.readdir(dir)).toEqual([]);
+    await fs.rm(dir, { recursive: true });
+  });
 });

@@ -24,8 +24,9 @@ export class TmuxTerminal {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
   }
 
-  screen(): string {
-    return this.tmux('capture-pane', '-p', '-J', '-S', '-300', '-t', this.name);
+  /** The visible text and history; with `escapes`, colour and style codes too. */
+  screen(escapes = false): string {
+    return this.tmux('capture-pane', '-p', '-J', ...(escapes ? ['-e'] : []), '-S', '-300', '-t', this.name);
   }
 
   /** Waits until the screen matches, or fails showing the screen. */
