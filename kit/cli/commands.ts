@@ -2,10 +2,16 @@ import type { Command } from 'commander';
 import { makeInitCommand } from './init.ts';
 import { makeLabCommand } from './lab.ts';
 import { makeDoctorCommand } from './doctor.ts';
+import { makeUpCommand } from './up.ts';
+import { makeStatusCommand } from './status.ts';
+import { makeDownCommand } from './down.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
   makeInitCommand,
   makeLabCommand,
   makeDoctorCommand,
+  makeUpCommand,
+  makeStatusCommand,
+  makeDownCommand,
 ];

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { loadCluster } from '../inventory/load.ts';
+import { swarmDown } from '../swarm/down.ts';
+import { contextOf } from './context.ts';
+import { dryRun } from './dry-run.ts';
+import { UsageError } from './errors.ts';
+import { sshPool } from './up.ts';
+
+export function makeDownCommand(): Command {
+  return new Command('down')
+    .description('remove the OpenFaaS stack, its functions and the registry service; every node leaves the swarm (Docker stays)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const spec = await loadCluster(ctx.opts.config);
+      if (!ctx.opts.yes && !ctx.opts.dryRun) {
+        if (!ctx.interactive) throw new UsageError('down removes the stack and the swarm; run it with --yes (or --dry-run to see what it would do)');
+        const { confirm } = await import('@inquirer/prompts');
+        if (!(await confirm({ message: `remove OpenFaaS and the swarm from ${spec.nodes.length} node(s)?`, default: false }))) return;
+      }
+      const pool = sshPool(ctx, spec);
+      try {
+        const r = await swarmDown({
+          spec,
+          runner: async (node) => {
+            const real = await pool.runner(node);
+            return ctx.opts.dryRun ? dryRun(real, (l) => ctx.info(l)) : real;
+          },
+          dryRun: ctx.opts.dryRun,
+          log: (l) => ctx.info(l),
+        });
+        const human = r.nodes.map((n) => (n.ok ? `${n.node}: ${n.changes.length ? 'down' : 'nothing to remove'}` : `${n.node}: FAILED: ${n.error}`)).join('\n');
+        ctx.result(pool.redactor.redactValue(r), human);
+        if (!r.ok) process.exitCode = 1;
+      } finally {
+        await pool.closeAll();
+      }
+    });
+}

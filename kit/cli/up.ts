@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { loadCluster } from '../inventory/load.ts';
+import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
+import { gatewayPasswordFile } from '../swarm/credentials.ts';
+import { swarmUp, type SwarmUpResult } from '../swarm/up.ts';
+import { contextOf, type CliContext } from './context.ts';
+import { dryRun } from './dry-run.ts';
+import { UsageError } from './errors.ts';
+
+export function makeUpCommand(): Command {
+  return new Command('up')
+    .description('Docker on every node, one Swarm, a LAN registry and OpenFaaS: re-runnable, nodes in parallel')
+    .option('--wait <seconds>', 'how long to wait for the gateway to answer', '300')
+    .action(async (o: { wait: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const spec = await loadCluster(ctx.opts.config);
+      if (spec.orchestrator !== 'swarm') throw new UsageError(`${ctx.opts.config} says orchestrator: ${spec.orchestrator}; edgefaas up here sets up Docker Swarm`);
+      const wait = Number(o.wait);
+      if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds, got "${o.wait}"`);
+      const pool = sshPool(ctx, spec);
+      try {
+        const started = Date.now();
+        const result = await swarmUp({
+          spec,
+          runner: async (node) => {
+            const real = await pool.runner(node);
+            return ctx.opts.dryRun ? dryRun(real, (l) => ctx.info(pool.redactor.redact(l))) : real;
+          },
+          dryRun: ctx.opts.dryRun,
+          log: (line) => ctx.info(pool.redactor.redact(line)),
+          passwordFile: gatewayPasswordFile(spec, ctx.env),
+          gatewayWaitMs: wait * 1000,
+        });
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        ctx.result(pool.redactor.redactValue({ ...result, seconds: Number(seconds), dryRun: ctx.opts.dryRun }), formatUp(result, seconds, ctx.opts.dryRun));
+        if (!result.ok) process.exitCode = 1;
+      } finally {
+        await pool.closeAll();
+      }
+    });
+}
+
+export function sshPool(ctx: CliContext, spec: Parameters<typeof poolOptionsFromCluster>[0]): SshPool {
+  return new SshPool(
+    poolOptionsFromCluster(spec, {
+      env: ctx.env,
+      log: ctx.debug,
+      onHostKey: (e) => ctx.info(`${e.node}: new host key ${e.fingerprint} trusted on first use`),
+    }),
+  );
+}
+
+export function formatUp(r: SwarmUpResult, seconds: string, dry: boolean): string {
+  const lines: string[] = [];
+  for (const note of r.notes) lines.push(`note: ${note}`);
+  for (const n of r.nodes) {
+    if (!n.ok) lines.push(`${n.node}: FAILED: ${n.error}`);
+    else lines.push(`${n.node}: ${n.changes.length ? `${n.changes.length} change${n.changes.length > 1 ? 's' : ''}` : 'already up, nothing changed'}`);
+  }
+  if (dry) lines.push('dry run: nothing was changed (the commands above are what up would run)');
+  else if (!r.ok) lines.push(`up finished with errors in ${seconds}s; fix the above, then run: edgefaas up (it picks up where it stopped)`);
+  else if (!r.changed) lines.push(`nothing to change: the cluster is already up (${seconds}s). gateway: ${r.gatewayUrl}`);
+  else lines.push(`cluster up in ${seconds}s. gateway: ${r.gatewayUrl} (user admin, password in the file named above); next: edgefaas status`);
+  return lines.join('\n');
+}
