@@ -131,6 +131,7 @@ export async function runProgress(ctx: CliContext, phases: Phase[], options: Pro
               } catch (err) {
                 const failed = failedRow(row, err);
                 summary.failed.push(failed);
+                nodeTask.title = `${w.node}: failed at ${s.title}`;
                 for (const later of w.steps.slice(i + 1)) summary.skipped.push({ phase: phase.title, node: w.node, step: later.title });
                 throw new Error(failureText(failed));
               }
