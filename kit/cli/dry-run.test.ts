@@ -53,4 +53,10 @@ describe('dryRun runner', () => {
       '[pi-2] $ sudo docker swarm join --token-stdin pi-1:2377 <secret on stdin>',
     ]);
   });
+
+  it('shows a compound sudo line as the one root shell it runs in', () => {
+    expect(formatPlan([{ node: 'pi-1', steps: [{ title: 'stack', command: "cd /var/lib/edgefaas && docker stack deploy -c 'a b.yml' func", sudo: true }] }])).toEqual([
+      `[pi-1] $ sudo sh -c 'cd /var/lib/edgefaas && docker stack deploy -c '\\''a b.yml'\\'' func'`,
+    ]);
+  });
 });

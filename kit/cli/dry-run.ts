@@ -32,9 +32,18 @@ export function dryRun(inner: Runner | undefined, print: (line: string) => void,
 
 /** `[pi-1] $ sudo docker swarm join ... <secret on stdin>`: never the stdin itself. */
 export function formatCommand(node: string, step: Pick<Step, 'command' | 'sudo' | 'stdin'>): string {
-  const sudo = step.sudo ? 'sudo ' : '';
   const stdin = step.stdin !== undefined ? ' <secret on stdin>' : '';
-  return `[${node}] $ ${sudo}${step.command}${stdin}`;
+  return `[${node}] $ ${asTyped(step)}${stdin}`;
+}
+
+/**
+ * The command as a user would type it. Under sudo a compound line runs whole as root (the ssh
+ * layer runs `sudo sh -c`), so it is shown that way: `sudo a && b` would mean something else.
+ */
+export function asTyped(step: Pick<Step, 'command' | 'sudo'>): string {
+  if (!step.sudo) return step.command;
+  if (!/[;&|<>\n`$(){}*?~]|^\s*\w+=/.test(step.command)) return `sudo ${step.command}`;
+  return `sudo sh -c '${step.command.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Runs one planned Step through a runner (a dry-run runner skips it unless readOnly). */

@@ -1,7 +1,7 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { NodePlan, Runner } from '../plan/types.ts';
 import type { CliContext } from './context.ts';
-import { execStep, formatCommand } from './dry-run.ts';
+import { asTyped, execStep } from './dry-run.ts';
 
 /**
  * The one progress display for long work: phases run in order; inside a phase each node is a row
@@ -86,7 +86,7 @@ export function planSteps(runner: Runner, plan: NodePlan): ProgressStep[] {
     run: async (report) => {
       const result = await execStep(runner, step, { onStdout: (c) => report.output(c.trimEnd()) });
       if (result.code !== 0) {
-        throw new StepFailedError(plan.node, formatCommand(plan.node, step).replace(/^\[[^\]]*\] \$ /, ''), result.code, result.stderr);
+        throw new StepFailedError(plan.node, asTyped(step), result.code, result.stderr);
       }
       return step.readOnly ? 'unchanged' : 'changed';
     },
@@ -171,7 +171,7 @@ function failedRow(row: Row, err: unknown): FailedRow {
     next?: unknown;
     step?: { command?: string; sudo?: boolean };
   };
-  const command = typeof e.command === 'string' ? e.command : e.step?.command ? `${e.step.sudo ? 'sudo ' : ''}${e.step.command}` : undefined;
+  const command = typeof e.command === 'string' ? e.command : e.step?.command ? asTyped({ command: e.step.command, sudo: e.step.sudo }) : undefined;
   const exitCode = typeof e.exitCode === 'number' ? e.exitCode : typeof e.code === 'number' ? e.code : undefined;
   const stderr = typeof e.stderr === 'string' ? e.stderr : typeof e.stderrTail === 'string' ? e.stderrTail : undefined;
   return {
