@@ -21,7 +21,7 @@ export class HttpError extends Error {
 export type InputForm = 'raw' | 'multipart' | 'json';
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, `request body is over the limit of ${limit} bytes (MAX_BODY_BYTES); send a smaller image`, { Connection: 'close' });
+  return new HttpError(413, `request body is over the limit of ${limit} bytes (MAX_BODY_BYTES); send a smaller image`);
 }
 
 /** Reads the whole body, refusing it (413) as soon as it passes maxBytes. */
@@ -66,6 +66,8 @@ function fromMultipart(body: Buffer, contentType: string): Promise<Buffer> {
     bb.on('file', (field, stream) => {
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
+      // A cut-off form fails the file stream too; busboy's own 'error' below answers for both.
+      stream.on('error', () => {});
       stream.on('close', () => files.push({ field, data: Buffer.concat(parts) }));
     });
     bb.on('error', (err: Error) => reject(new HttpError(400, `bad multipart body: ${err.message}`)));
