@@ -3,29 +3,47 @@
  * resnet50 answers with the base's own softmax; catdog runs its head on the base's pooled
  * features, so both come from the same loaded ResNet50.
  */
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { loadCatdogHead } from './catdog.ts';
 import type { ModelName } from './config.ts';
-import { loadLayersModelFromDir, loadResNet50, runHead } from './model.ts';
+import { loadResNet50, runHead, topK, type Prediction } from './model.ts';
 import { INPUT_SIZE } from './preprocess.ts';
 
+export interface Classification {
+  /** One score per label of the model asked for. */
+  scores: Float32Array;
+  /** catdog only: what the ImageNet base itself sees, so a photo of neither shows why. */
+  imagenetTop1?: Prediction;
+}
+
 export interface Classifier {
+  /** The model answered when a request names none (env MODEL). */
   model: ModelName;
   labels: string[];
-  /** One preprocessed 224x224x3 input -> one score per label. */
-  classify(input: Float32Array): Float32Array;
+  /** Every model this process answers, with its labels; all share the one loaded base. */
+  models: Partial<Record<ModelName, string[]>>;
+  /** One preprocessed 224x224x3 input -> scores of `which` (default: `model`). */
+  classify(input: Float32Array, which?: ModelName): Classification;
 }
 
 export async function loadClassifier(model: ModelName, modelDir: string, headDir: string): Promise<Classifier> {
   const base = await loadResNet50(modelDir);
-  if (model === 'resnet50') {
-    return { model, labels: base.labels, classify: (input) => base.infer(input).probabilities };
-  }
-  const [head, labels] = await Promise.all([
-    loadLayersModelFromDir(headDir),
-    readFile(join(headDir, 'labels.json'), 'utf8').then((t) => JSON.parse(t) as string[]),
-  ]);
-  return { model, labels, classify: (input) => runHead(head, base.infer(input).features) };
+  // The head is a few kB on the same base: load it whenever it is there, so either model answers.
+  const catdog = await loadCatdogHead(headDir).catch((err: Error) => {
+    if (model === 'catdog') throw err;
+    return undefined;
+  });
+  const models: Classifier['models'] = { resnet50: base.labels, ...(catdog && { catdog: catdog.labels }) };
+  return {
+    model,
+    labels: models[model]!,
+    models,
+    classify(input, which = model) {
+      const { probabilities, features } = base.infer(input);
+      if (which === 'resnet50') return { scores: probabilities };
+      if (!catdog) throw new Error(`the catdog head is not loaded here (HEAD_DIR ${headDir})`);
+      return { scores: runHead(catdog.head, features), imagenetTop1: topK(probabilities, base.labels, 1)[0] };
+    },
+  };
 }
 
 /** One predict on a blank image, so the first real request does not pay for kernel setup. */

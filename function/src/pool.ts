@@ -4,6 +4,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { ModelName } from './config.ts';
+import type { Prediction } from './model.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './protocol.ts';
 
 export interface PoolInfo {
@@ -11,12 +13,15 @@ export interface PoolInfo {
   simd: boolean;
   workers: number;
   labels: string[];
+  /** Every model the workers answer, with its labels. */
+  models: Partial<Record<ModelName, string[]>>;
   /** Slowest worker's load + warm-up time. */
   loadSeconds: number;
 }
 
 export interface InferResult {
   scores: Float32Array;
+  imagenetTop1?: Prediction;
   inferMs: number;
 }
 
@@ -33,6 +38,7 @@ export class WorkerUnavailableError extends Error {
 interface Job {
   id: number;
   input: Float32Array;
+  model?: ModelName;
   resolve(r: InferResult): void;
   reject(e: Error): void;
   done: boolean;
@@ -73,6 +79,7 @@ export class WorkerPool {
       simd: first.simd,
       workers: this.count,
       labels: first.labels,
+      models: first.models,
       loadSeconds: Math.max(...all.map((r) => r.loadSeconds)),
     };
     return this.info;
@@ -102,7 +109,7 @@ export class WorkerPool {
           if (msg.type === 'result') slot.rssBytes = msg.rssBytes;
           if (job && job.id === msg.id && !job.done) {
             job.done = true;
-            if (msg.type === 'result') job.resolve({ scores: msg.scores, inferMs: msg.inferMs });
+            if (msg.type === 'result') job.resolve({ scores: msg.scores, imagenetTop1: msg.imagenetTop1, inferMs: msg.inferMs });
             else job.reject(new Error(`inference failed: ${msg.error}`));
           }
           this.dispatch();
@@ -133,13 +140,13 @@ export class WorkerPool {
       while (job && job.done) job = this.queue.shift();
       if (!job) return;
       slot.job = job;
-      const msg: ToWorker = { type: 'classify', id: job.id, input: job.input };
+      const msg: ToWorker = { type: 'classify', id: job.id, input: job.input, model: job.model };
       slot.child.send(msg);
     }
   }
 
-  /** Classifies one preprocessed input on the next free worker; rejects after timeoutMs. */
-  run(input: Float32Array, timeoutMs: number): Promise<InferResult> {
+  /** Classifies one preprocessed input with `model` (default: the pool's) on the next free worker; rejects after timeoutMs. */
+  run(input: Float32Array, timeoutMs: number, model?: ModelName): Promise<InferResult> {
     return new Promise<InferResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (job.done) return;
@@ -149,6 +156,7 @@ export class WorkerPool {
       const job: Job = {
         id: this.nextId++,
         input,
+        model,
         done: false,
         resolve: (r) => {
           clearTimeout(timer);

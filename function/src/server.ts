@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extractImage, HttpError, readBody } from './body.ts';
-import type { FunctionConfig } from './config.ts';
+import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { topK, type Prediction } from './model.ts';
 import { uploadPage } from './page.ts';
@@ -15,13 +15,15 @@ import { ImageInputError, preprocess } from './preprocess.ts';
 export interface Inference {
   readonly ready: boolean;
   readonly info?: PoolInfo;
-  run(input: Float32Array, timeoutMs: number): Promise<InferResult>;
+  run(input: Float32Array, timeoutMs: number, model?: ModelName): Promise<InferResult>;
   workerRss(): number[];
 }
 
 export interface ClassifyAnswer {
   model: string;
   predictions: Prediction[];
+  /** catdog: the ImageNet base's own top class, so a photo of neither cat nor dog shows why. */
+  imagenet_top1?: Prediction;
   timings_ms: { decode: number; infer: number };
 }
 
@@ -33,6 +35,16 @@ function parseTop(url: URL): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_TOP) throw new HttpError(400, `top=${raw} is not a whole number from 1 to ${MAX_TOP}`);
   return n;
+}
+
+/** `?model=` picks another model the process holds (they share one base); default: env MODEL. */
+function parseModel(url: URL, fallback: ModelName, served: PoolInfo['models']): ModelName {
+  const raw = url.searchParams.get('model');
+  if (raw === null || raw === '') return fallback;
+  if (!(MODELS as readonly string[]).includes(raw) || !served[raw as ModelName]) {
+    throw new HttpError(400, `model=${raw} is not served here; choose one of ${Object.keys(served).join(', ')}`);
+  }
+  return raw as ModelName;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -48,6 +60,16 @@ function wantsText(req: IncomingMessage): boolean {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+const LINGER_MS = 2000;
+
+function lingerThenClose(req: IncomingMessage): void {
+  const close = () => req.socket.destroy();
+  req.removeAllListeners('data');
+  req.once('end', close);
+  req.resume();
+  setTimeout(close, LINGER_MS).unref();
+}
+
 export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
   let inflight = 0;
 
@@ -56,15 +78,16 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       throw new HttpError(503, 'the model is still loading; retry in a few seconds', { 'Retry-After': '2' });
     }
     const top = parseTop(url);
+    const model = parseModel(url, config.model, inference.info.models);
     const body = await readBody(req, config.maxBodyBytes);
     const started = performance.now();
     const { bytes } = await extractImage(body, req.headers['content-type']);
     const input = await preprocess(bytes, { maxPixels: config.maxPixels });
     const decodeMs = performance.now() - started;
     const remaining = Math.max(1, config.execTimeoutMs - decodeMs);
-    const { scores, inferMs } = await inference.run(input, remaining);
+    const { scores, imagenetTop1, inferMs } = await inference.run(input, remaining, model);
     metrics.inferenceSeconds.observe(inferMs / 1000);
-    const predictions = topK(scores, inference.info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
+    const predictions = topK(scores, inference.info.models[model] ?? inference.info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
     if (wantsText(req)) {
       const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
@@ -72,8 +95,9 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       return;
     }
     const answer: ClassifyAnswer = {
-      model: config.model,
+      model,
       predictions,
+      ...(imagenetTop1 && { imagenet_top1: { ...imagenetTop1, score: round3(imagenetTop1.score) } }),
       timings_ms: { decode: round3(decodeMs), infer: round3(inferMs) },
     };
     sendJson(res, 200, answer);
@@ -106,8 +130,9 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       if (status === 500) log(`classify: ${message}`);
       metrics.requests.inc({ status: String(status) });
       if (!res.headersSent) sendJson(res, status, { error: message }, headers);
-      // A refused body may still be arriving: stop reading it rather than buffering it.
-      if (status === 413) res.on('finish', () => req.destroy());
+      // A refused body may still be arriving. Discard it (never buffer) for a moment so the client
+      // reads the 413 instead of a reset, then hang up.
+      if (status === 413) res.on('finish', () => lingerThenClose(req));
     } finally {
       clearTimeout(writeTimer);
       end();
@@ -129,6 +154,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       const info = inference.info;
       sendJson(res, 200, {
         model: config.model,
+        models: Object.keys(info?.models ?? {}),
         ready: inference.ready,
         backend: info?.backend ?? null,
         simd: info?.simd ?? null,
@@ -167,6 +193,17 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${err.message}` });
       else res.destroy();
     });
+  });
+  // curl sends Expect: 100-continue for large uploads: refuse an announced oversize body before it is sent.
+  server.on('checkContinue', (req, res) => {
+    const declared = Number(req.headers['content-length']);
+    if (req.method === 'POST' && Number.isFinite(declared) && declared > config.maxBodyBytes) {
+      metrics.requests.inc({ status: '413' });
+      sendJson(res, 413, { error: `request body is over the limit of ${config.maxBodyBytes} bytes (MAX_BODY_BYTES); send a smaller image` }, { Connection: 'close' });
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
   });
   server.requestTimeout = config.readTimeoutMs;
   server.headersTimeout = Math.min(config.readTimeoutMs, 60_000);

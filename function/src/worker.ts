@@ -16,14 +16,14 @@ async function main(): Promise<void> {
   const { backend, simd } = await initBackend(settings.backend);
   const classifier = await loadClassifier(settings.model, settings.modelDir, settings.headDir);
   warm(classifier);
-  send({ type: 'ready', backend, simd, labels: classifier.labels, loadSeconds: (performance.now() - started) / 1000, rssBytes: process.memoryUsage.rss() });
+  send({ type: 'ready', backend, simd, labels: classifier.labels, models: classifier.models, loadSeconds: (performance.now() - started) / 1000, rssBytes: process.memoryUsage.rss() });
 
   process.on('message', (msg: ToWorker) => {
     if (msg.type !== 'classify') return;
     const t = performance.now();
     try {
-      const scores = classifier.classify(msg.input);
-      send({ type: 'result', id: msg.id, scores, inferMs: performance.now() - t, rssBytes: process.memoryUsage.rss() });
+      const { scores, imagenetTop1 } = classifier.classify(msg.input, msg.model);
+      send({ type: 'result', id: msg.id, scores, imagenetTop1, inferMs: performance.now() - t, rssBytes: process.memoryUsage.rss() });
     } catch (err) {
       send({ type: 'error', id: msg.id, error: (err as Error).message });
     }
