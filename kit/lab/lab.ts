@@ -100,18 +100,20 @@ async function configureNode(container: string, f: LabFiles): Promise<boolean> {
   return true;
 }
 
-async function waitForSsh(address: string, node: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+async function waitForSsh(address: string, container: string): Promise<void> {
+  // First boot makes the host keys (RSA takes a while on a busy machine): allow a minute.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host: address, port: 22, timeout: 500 });
+      const s = connect({ host: address, port: 22, timeout: 2000 });
       s.once('data', () => (s.destroy(), res(true)));
       s.once('error', () => res(false));
       s.once('timeout', () => (s.destroy(), res(false)));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
   }
-  throw new LabError(`lab node ${node} (${address}) did not start sshd; see: docker logs ${node}`);
+  throw new LabError(`lab node ${container} (${address}) did not answer on port 22 within 60 s; see: docker logs ${container}`);
 }
 
 async function hostKeys(container: string, address: string): Promise<string[]> {

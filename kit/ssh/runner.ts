@@ -19,6 +19,8 @@ export interface SshRunnerOptions {
   log?: (line: string) => void;
 }
 
+const PID_MARK = '[edgefaas-pid ';
+
 const sudoHelp: Record<string, (o: SshRunnerOptions) => string> = {
   'no-sudo': (o) => `${o.node}: sudo is not installed on ${o.where}; log in as root and run: apt-get install sudo`,
   'not-allowed': (o) => `${o.node}: user ${o.user} may not use sudo on ${o.where}; as root run: usermod -aG sudo ${o.user}`,
@@ -45,7 +47,9 @@ export class SshRunner implements Runner {
     if (this.closed) throw new SshError(`${this.node}: connection already closed`, this.node);
     const r = this.o.redactor;
     const useSudo = !!opts.sudo && this.o.user !== 'root';
-    const line = useSudo ? wrapSudo(command) : command;
+    // The session's shell first reports its pid (it leads its own process group), so a timed-out
+    // command can be killed: sshd does not act on SSH signal requests for commands without a tty.
+    const line = `echo "${PID_MARK}$$]" >&2\n${useSudo ? wrapSudo(command) : command}`;
     this.o.log?.(r.redact(`${this.node}$ ${opts.sudo ? 'sudo ' : ''}${command}`));
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? this.o.defaultTimeoutMs;
@@ -57,25 +61,27 @@ export class SshRunner implements Runner {
     return await new Promise<ExecResult>((resolve, reject) => {
       let stdout = '';
       let stderr = '';
+      let head = '';
+      let pid: number | undefined;
       let preamble = '';
       let authenticated = !useSudo;
       let prompts = 0;
-      let failure: Error | undefined;
+      let settled = false;
       const feedStdin = () => {
         if (opts.stdin !== undefined) channel.write(opts.stdin);
         channel.end();
       };
       const timer = setTimeout(() => {
-        failure = new CommandTimeoutError(
+        settled = true;
+        channel.close();
+        const err = new CommandTimeoutError(
           `${this.node}: command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.o.where}: ${r.redact(command)}`,
           this.node,
         );
-        try {
-          channel.signal('KILL');
-        } catch {
-          /* the channel may be gone already */
-        }
-        channel.close();
+        const kill = pid
+          ? this.exec(`kill -TERM -- -${pid} 2>/dev/null; sleep 0.3; kill -KILL -- -${pid} 2>/dev/null; true`, { sudo: useSudo, timeoutMs: 10_000 }).catch(() => undefined)
+          : Promise.resolve();
+        void kill.then(() => reject(err));
       }, timeoutMs);
       channel.on('data', (d: Buffer) => {
         const text = r.redact(d.toString('utf8'));
@@ -83,13 +89,14 @@ export class SshRunner implements Runner {
         opts.onStdout?.(text);
       });
       const onErr = (text: string) => {
+        if (!text) return;
         const red = r.redact(text);
         stderr += red;
         opts.onStderr?.(red);
       };
-      channel.stderr.on('data', (d: Buffer) => {
-        if (authenticated) return onErr(d.toString('utf8'));
-        preamble += d.toString('utf8');
+      const onSudoStage = (text: string) => {
+        if (authenticated) return onErr(text);
+        preamble += text;
         for (;;) {
           const ok = preamble.indexOf(SUDO_OK);
           const p = preamble.indexOf(SUDO_PROMPT);
@@ -104,15 +111,25 @@ export class SshRunner implements Runner {
             authenticated = true;
             const rest = preamble.slice(ok + SUDO_OK.length).replace(/^\n/, '');
             preamble = preamble.slice(0, ok);
-            if (rest) onErr(rest);
+            onErr(rest);
             feedStdin();
           }
           break;
         }
+      };
+      channel.stderr.on('data', (d: Buffer) => {
+        if (pid !== undefined) return onSudoStage(d.toString('utf8'));
+        head += d.toString('utf8');
+        const m = /\[edgefaas-pid (\d+)\]\n/.exec(head);
+        if (!m) return;
+        pid = Number(m[1]);
+        onErr(head.slice(0, m.index)); // e.g. a noisy shell rc file
+        onSudoStage(head.slice(m.index + m[0].length));
       });
       channel.on('close', (code: number | null) => {
         clearTimeout(timer);
-        if (failure) return reject(failure);
+        if (settled) return;
+        settled = true;
         if (!authenticated) {
           const kind = classifySudoFailure(preamble, code ?? -1, prompts, this.o.sudoPassword !== undefined);
           return reject(new SudoError(r.redact(sudoHelp[kind]!(this.o)), this.node));
