@@ -1,0 +1,59 @@
+/** The upload page in a real headless Chromium, against the real function and model. */
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { photo, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
+
+let fn: FunctionProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  fn = await startFunctionProcess();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  await waitReady(fn.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fn?.stop();
+});
+
+it('shows the top classes as bars for a chosen photo', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${fn.url}/`);
+  await expect(page.title()).resolves.toContain('resnet50');
+  await page.setInputFiles('#file', photo('dog.jpg'));
+  await page.locator('.prediction').first().waitFor({ timeout: 30_000 });
+  const labels = await page.locator('.prediction .label').allTextContents();
+  expect(labels[0]).toBe('malamute');
+  expect(labels).toHaveLength(5);
+  const widths = await page.locator('.prediction .bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).getBoundingClientRect().width));
+  expect(widths[0]).toBeGreaterThan(widths[1]!);
+  await expect(page.locator('#error').textContent()).resolves.toBe('');
+});
+
+it('classifies a dropped photo too', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${fn.url}/`);
+  const bytes = (await import('node:fs')).readFileSync(photo('eagle.jpg')).toString('base64');
+  // A synthetic drop carrying a real file, as dragging one from the desktop does.
+  await page.evaluate(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([data], 'eagle.jpg', { type: 'image/jpeg' }));
+    document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.locator('.prediction').first().waitFor({ timeout: 30_000 });
+  expect((await page.locator('.prediction .label').allTextContents())[0]).toBe('bald_eagle');
+});
+
+it('says what was wrong with a file that is not an image', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${fn.url}/`);
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+  await page.waitForFunction(() => document.getElementById('error')!.textContent !== '', undefined, { timeout: 30_000 });
+  expect(await page.locator('#error').textContent()).toBe('Could not classify notes.txt: not an image: the body is not a JPEG, PNG, WebP or GIF');
+  expect(await page.locator('.prediction').count()).toBe(0);
+});
