@@ -55,6 +55,7 @@ export function formatUp(r: SwarmUpResult, seconds: string, dry: boolean): strin
   for (const note of r.notes) lines.push(`note: ${note}`);
   for (const n of r.nodes) {
     if (!n.ok) lines.push(`${n.node}: FAILED: ${n.error}`);
+    else if (dry) lines.push(`${n.node}: ${n.changes.length ? `${n.changes.length} step(s) would run` : 'already up, nothing to change'}`);
     else lines.push(`${n.node}: ${n.changes.length ? `${n.changes.length} change${n.changes.length > 1 ? 's' : ''}` : 'already up, nothing changed'}`);
   }
   if (dry) lines.push('dry run: nothing was changed (the commands above are what up would run)');

@@ -71,3 +71,13 @@ describe('stack steps', () => {
     expect(steps).toEqual([{ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: 'pw-123456', sudo: true }]);
   });
 });
+
+describe('renderSwarmStack without monitoring', () => {
+  it('drops the configs (and their files) that no remaining service uses', () => {
+    const r = renderSwarmStack({ ...base, images: { prometheus: null, alertmanager: null } });
+    expect(Object.keys(r.files)).toEqual(['openfaas.yml']);
+    expect(parse(r.files['openfaas.yml']!).configs).toBeUndefined();
+    const onlyAm = renderSwarmStack({ ...base, images: { prometheus: null } });
+    expect(Object.keys(onlyAm.files)).toEqual(['openfaas.yml', 'prometheus/alertmanager.yml']);
+  });
+});

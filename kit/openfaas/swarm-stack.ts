@@ -55,8 +55,17 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
       for (const p of svc.ports ?? []) p.mode = 'host';
     }
   }
+  // Configs no remaining service uses are left out (with their files).
+  const used = new Set(Object.values(doc.services).flatMap((svc) => (svc.configs ?? []).map((c: { source: string }) => c.source)));
+  for (const key of Object.keys(doc.configs)) {
+    if (!used.has(key)) {
+      delete configs[String(doc.configs[key].file).replace(/^\.\//, '')];
+      delete doc.configs[key];
+    }
+  }
+  if (!Object.keys(doc.configs).length) delete (doc as { configs?: unknown }).configs;
   // Swarm configs are immutable: name each by its content so a changed file deploys as a new config.
-  for (const [key, cfg] of Object.entries(doc.configs)) {
+  for (const [key, cfg] of Object.entries(doc.configs ?? {})) {
     const content = configs[String(cfg.file).replace(/^\.\//, '')] ?? '';
     cfg.name = `${STACK_NAME}_${key}_${sha256(content).slice(0, 10)}`;
   }

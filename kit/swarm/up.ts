@@ -221,7 +221,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         }
         password = generatePassword();
         if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-        d.log(`gateway password generated, stored in ${d.passwordFile} (0600)`);
+        d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
       }
       await run(gw, createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password));
       const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));

@@ -100,7 +100,7 @@ export function createGateway(o: GatewayOptions) {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) headers[k] = v;
     headers['x-forwarded-host'] ??= req.headers.host ?? '';
-    headers['x-forwarded-for'] ??= `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    headers['x-forwarded-for'] ??= `${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
     headers['x-call-id'] ??= randomUUID();
     headers['x-start-time'] = `${BigInt(Date.now()) * 1_000_000n}`;
 
