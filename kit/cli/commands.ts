@@ -5,6 +5,7 @@ import { makeDoctorCommand } from './doctor.ts';
 import { makeUpCommand } from './up.ts';
 import { makeStatusCommand } from './status.ts';
 import { makeDownCommand } from './down.ts';
+import { makeServeCommand } from './serve.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
@@ -14,4 +15,5 @@ export const commands: Array<() => Command> = [
   makeUpCommand,
   makeStatusCommand,
   makeDownCommand,
+  makeServeCommand,
 ];

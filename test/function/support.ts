@@ -36,8 +36,12 @@ export interface FunctionProcess {
 }
 
 /** Runs `command` (default: the function under tsx) and waits until the port answers. */
-export async function startFunctionProcess(env: Record<string, string> = {}, command: string[] = ['--import', 'tsx', 'function/src/main.ts']): Promise<FunctionProcess> {
-  const port = await freePort();
+export async function startFunctionProcess(
+  env: Record<string, string> = {},
+  command: string[] = ['--import', 'tsx', 'function/src/main.ts'],
+  port?: number,
+): Promise<FunctionProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, command, {
     cwd: REPO,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', ...env },
