@@ -76,7 +76,9 @@ export async function checkHostKey(files: KnownHostsFiles, pattern: string, keyB
     const entries = await readEntries(file, pattern);
     if (entries.length === 0) continue;
     if (entries.some((e) => e.blob.equals(keyBlob))) return { status: 'known' };
-    return { status: 'changed', old: entries.map((e) => fingerprint(e.blob)), files: [file] };
+    // Show the key of the same type the host now presents, as ssh does; all of them if none matches.
+    const sameType = entries.filter((e) => e.type === keyType(keyBlob));
+    return { status: 'changed', old: (sameType.length ? sameType : entries).map((e) => fingerprint(e.blob)), files: [file] };
   }
   return { status: 'new' };
 }
