@@ -286,7 +286,11 @@ async function checkNodeFlag(n: NodeAnswer, deps: WizardDeps, probe: NonNullable
   if (!(await probe(host, port))) deps.ctx.warn(`warning: ${n.name} (${host}) does not answer on port ${port}; kept`);
   if (n.auth.method === 'key' && !existsSync(expandHome(n.auth.keyFile, deps.ctx.env))) deps.ctx.warn(`warning: ${n.name}: key file ${n.auth.keyFile} not found`);
   if (n.auth.method === 'password') {
-    if (n.auth.password.file) await resolveSecret({ file: n.auth.password.file }, deps.ctx.env);
+    if (n.auth.password.file) {
+      await resolveSecret({ file: n.auth.password.file }, deps.ctx.env).catch((e: Error) => {
+        throw new UsageError(`--node ${n.name}: password-file: ${e.message}`);
+      });
+    }
     else if (n.auth.password.env && deps.ctx.env[n.auth.password.env] === undefined) {
       deps.ctx.warn(`warning: ${n.name}: environment variable ${n.auth.password.env} is not set here`);
     }

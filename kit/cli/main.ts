@@ -7,14 +7,13 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const code = exitCodeFor(err);
-  // Commander has already printed its own usage message.
-  if (!(err instanceof CommanderError)) {
-    const opts = program.opts();
-    const verbose = Boolean(opts.verbose) || process.env.EDGEFAAS_DEBUG === '1';
-    process.stderr.write(`edgefaas: ${describeError(err, verbose)}\n`);
-    if (opts.json || process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: (err as Error).message ?? String(err) })}\n`);
-    }
+  const opts = program.opts();
+  const verbose = Boolean(opts.verbose) || process.env.EDGEFAAS_DEBUG === '1';
+  // Commander has already printed its own usage message (and help is not an error).
+  if (!(err instanceof CommanderError)) process.stderr.write(`edgefaas: ${describeError(err, verbose)}\n`);
+  if (code !== 0 && (opts.json || process.argv.includes('--json'))) {
+    const message = describeError(err, false).replace(/^error: /, '');
+    process.stdout.write(`${JSON.stringify({ ok: false, exitCode: code, error: message })}\n`);
   }
   process.exitCode = code;
 }

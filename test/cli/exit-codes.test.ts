@@ -52,6 +52,9 @@ describe('edgefaas command line', () => {
     const opt = await runCli(['--frobnicate'], { cwd: dir });
     expect(opt.code).toBe(2);
     expect(opt.stderr).toContain("unknown option '--frobnicate'");
+    const asJson = await runCli(['--json', '--frobnicate'], { cwd: dir });
+    expect(asJson.code).toBe(2);
+    expect(JSON.parse(asJson.stdout)).toEqual({ ok: false, exitCode: 2, error: "unknown option '--frobnicate'" });
     const cmd = await runCli(['frobnicate'], { cwd: dir });
     expect(cmd.code).toBe(2);
     expect(cmd.stderr).toContain("unknown command 'frobnicate'");
@@ -102,7 +105,7 @@ describe('edgefaas command line', () => {
     await fs.chmod(join(dir, 'pw'), 0o644);
     const r = await runCli(['init', '--yes', '--output', 'pw.yaml', '--node', `name=pi-1,address=127.0.0.1,port=1,password-file=${join(dir, 'pw')}`], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`run: chmod 600 ${join(dir, 'pw')}`);
+    expect(r.stderr).toContain(`--node pi-1: password-file: secret file ${join(dir, 'pw')} is readable by others (mode 644); run: chmod 600 ${join(dir, 'pw')}`);
     await expect(fs.access(join(dir, 'pw.yaml'))).rejects.toThrow();
   });
 
