@@ -1,0 +1,140 @@
+/**
+ * The classifier's speed and memory, measured side by side in one run (the machine's load
+ * moves both sides of each ratio alike). The last line of output is one JSON object:
+ *   http_over_bare_c1  mean HTTP latency at concurrency 1 / mean preprocess+predict called directly (goal <= 1.05)
+ *   img_per_s          images per second at concurrency 4, default workers
+ *   cores_speedup      that / the same with one worker (goal >= 1.8 on 2 cores)
+ *   cold_over_warm     first answer after process start / a warm answer (goal <= 4)
+ *   rss_mb             peak resident memory (VmHWM) of the largest worker process (goal <= 450)
+ *   backend            tfjs backend the workers use
+ * Env: BENCH_N (requests per measurement, default 12), PHOTO (default darknet's dog.jpg).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, homedir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../function/src/backend.ts';
+import { defaultWorkers, loadConfig } from '../function/src/config.ts';
+import { loadClassifier, warm } from '../function/src/classifier.ts';
+import { preprocess } from '../function/src/preprocess.ts';
+import { freePort, waitReady } from '../test/function/support.ts';
+
+const N = Number(process.env.BENCH_N ?? 12);
+const photoPath = process.env.PHOTO ?? join(homedir(), '.cache', 'edgefaas', 'photos', 'dog.jpg');
+const photo = readFileSync(photoPath);
+const log = (line: string) => console.error(`bench: ${line}`);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  startedAt: number;
+  readyAt: number;
+}
+
+async function startServer(workers: number): Promise<Server> {
+  const port = await freePort();
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'function/src/main.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, 300_000);
+  return { url, child, startedAt, readyAt: performance.now() };
+}
+
+async function timedPost(url: string): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(`${url}/`, { method: 'POST', body: photo });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`bench: ${url} answered ${res.status}`);
+  return performance.now() - t;
+}
+
+/** Images per second with `concurrency` clients each sending back to back, `total` requests in all. */
+async function throughput(url: string, concurrency: number, total: number): Promise<number> {
+  let left = total;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await timedPost(url);
+    }),
+  );
+  return (total * 1000) / (performance.now() - t);
+}
+
+/** Peak resident memory (VmHWM) of each worker process of a server. */
+function workerPeakRssMb(server: Server): number[] {
+  const pid = server.child.pid!;
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return kids.map((k) => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${k}/status`, 'utf8'))?.[1]) / 1024));
+}
+
+async function main(): Promise<void> {
+  const cores = availableParallelism();
+  const many = Math.max(2, defaultWorkers());
+  log(`${cores} cores, load average ${loadavg()[0]!.toFixed(1)} at start; N=${N}; photo ${photoPath}`);
+
+  // The bare model, in this process, as the function's workers hold it.
+  const { backend } = await initBackend(process.env.TFJS_BACKEND);
+  const config = loadConfig({ ...process.env, PORT: '0' });
+  const bare = await loadClassifier('resnet50', config.modelDir, config.headDir);
+  warm(bare);
+
+  // Cold: the first answer of a fresh one-worker server, the moment it says it is ready.
+  const one = await startServer(1);
+  const coldMs = await timedPost(one.url);
+  log(`one worker: ready ${((one.readyAt - one.startedAt) / 1000).toFixed(1)} s after start, first answer ${coldMs.toFixed(0)} ms`);
+  const several = await startServer(many);
+
+  // Concurrency 1: bare and HTTP alternate, so both see the same machine.
+  const bareMs: number[] = [];
+  const httpMs: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t = performance.now();
+    bare.classify(await preprocess(photo));
+    bareMs.push(performance.now() - t);
+    httpMs.push(await timedPost(one.url));
+  }
+  log(`c1: bare ${mean(bareMs).toFixed(0)} ms, http ${mean(httpMs).toFixed(0)} ms`);
+
+  // Concurrency 4: one worker and `many` workers, alternating rounds.
+  const oneRate: number[] = [];
+  const manyRate: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    oneRate.push(await throughput(one.url, 4, N));
+    manyRate.push(await throughput(several.url, 4, N));
+  }
+  log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s`);
+
+  const rss = [...workerPeakRssMb(one), ...workerPeakRssMb(several)];
+  log(`worker peak RSS: ${rss.join(', ')} MB`);
+  for (const s of [one, several]) s.child.kill('SIGTERM');
+
+  const result = {
+    http_over_bare_c1: r3(mean(httpMs) / mean(bareMs)),
+    img_per_s: r3(mean(manyRate)),
+    img_per_s_one_worker: r3(mean(oneRate)),
+    cores_speedup: r3(mean(manyRate) / mean(oneRate)),
+    cold_over_warm: r3(coldMs / mean(httpMs)),
+    rss_mb: Math.max(...rss),
+    backend,
+    workers: many,
+    cores,
+    warm_ms: r3(mean(httpMs)),
+    bare_ms: r3(mean(bareMs)),
+    cold_ms: r3(coldMs),
+    start_to_ready_s: r3((one.readyAt - one.startedAt) / 1000),
+    load_avg_1m: r3(loadavg()[0]!),
+  };
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.message}`);
+  process.exit(1);
+});
