@@ -6,6 +6,9 @@ import { makeUpCommand } from './up.ts';
 import { makeStatusCommand } from './status.ts';
 import { makeDownCommand } from './down.ts';
 import { makeServeCommand } from './serve.ts';
+import { makeImagesCommand } from './images.ts';
+import { makeDeployCommand } from './deploy.ts';
+import { makeInvokeCommand } from './invoke.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
@@ -16,4 +19,7 @@ export const commands: Array<() => Command> = [
   makeStatusCommand,
   makeDownCommand,
   makeServeCommand,
+  makeImagesCommand,
+  makeDeployCommand,
+  makeInvokeCommand,
 ];

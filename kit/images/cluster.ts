@@ -1,0 +1,39 @@
+import type { ClusterSpec } from '../inventory/schema.ts';
+import { doctor } from '../nodes/index.ts';
+import type { SshPool } from '../ssh/index.ts';
+import type { NodeArch } from './coverage.ts';
+import { platformByDebianArch, type ImagePlatform, PLATFORMS } from './platforms.ts';
+
+export class NodeArchError extends Error {
+  override name = 'NodeArchError';
+}
+
+/** Each node's userland architecture, as the doctor reads it (dpkg --print-architecture). */
+export async function clusterArchs(spec: ClusterSpec, pool: SshPool): Promise<NodeArch[]> {
+  const reports = await doctor(spec, pool);
+  return reports.map((r) => {
+    const arch = r.facts?.userlandArch;
+    if (!arch) {
+      throw new NodeArchError(
+        `cannot tell which image node ${r.node} (${r.address}) needs: ${r.error ?? 'no dpkg --print-architecture'}; run: edgefaas doctor --node ${r.node}`,
+      );
+    }
+    return { node: r.node, arch };
+  });
+}
+
+/** The platforms to build: one per distinct node architecture, in the table's order. */
+export function platformsFor(nodes: NodeArch[]): ImagePlatform[] {
+  const wanted = new Set(nodes.map((n) => platformByDebianArch(n.arch, `node ${n.node}`).debianArch));
+  return PLATFORMS.filter((p) => wanted.has(p.debianArch));
+}
+
+/** Where the control machine pushes and nodes pull: the manager's LAN registry or the external one. */
+export function registryAddress(spec: ClusterSpec): string | undefined {
+  if (spec.registry.mode === 'external') return spec.registry.address;
+  if (spec.registry.mode === 'manager') {
+    const m = spec.nodes.find((n) => n.role === 'manager')!;
+    return `${m.address}:${spec.registry.port}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,73 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryClient } from '../registry/client.ts';
+import { buildImages, debianBase, DEFAULT_BASE, DEFAULT_REPOSITORY, type BuildResult } from './build.ts';
+import { ImageDocker } from './docker.ts';
+import { platformString, type ImagePlatform } from './platforms.ts';
+import { publishImages } from './publish.ts';
+import { mb, type PushedList } from './push.ts';
+
+export interface ImagesRun {
+  repoRoot: string;
+  platforms: ImagePlatform[];
+  /** An image for every platform, or "debian" for scripts/build-base's (the lab, CI). */
+  base?: string;
+  registry?: string;
+  repository?: string;
+  noCache?: boolean;
+  env?: NodeJS.ProcessEnv;
+  docker?: ImageDocker;
+  log?: (line: string) => void;
+}
+
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.EDGEFAAS_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas'), 'images');
+}
+
+export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models');
+}
+
+/** edgefaas images build: every platform, from function/dist and the model cache. */
+export async function buildForPlatforms(o: ImagesRun): Promise<BuildResult> {
+  const env = o.env ?? process.env;
+  const base = o.base ?? DEFAULT_BASE;
+  return buildImages({
+    repoRoot: o.repoRoot,
+    cacheDir: cacheDir(env),
+    platforms: o.platforms,
+    base: (p) => (base === 'debian' ? debianBase(o.repoRoot, p) : base),
+    modelsDir: modelsDir(env),
+    appDir: join(o.repoRoot, 'function'),
+    repository: o.repository ?? DEFAULT_REPOSITORY,
+    noCache: o.noCache,
+    docker: o.docker ?? new ImageDocker(),
+    log: o.log,
+  });
+}
+
+/** edgefaas images push: the build (cached when nothing changed), then the registry. */
+export async function buildAndPush(o: ImagesRun & { registry: string }): Promise<{ built: BuildResult; list: PushedList }> {
+  const docker = o.docker ?? new ImageDocker();
+  const built = await buildForPlatforms({ ...o, docker });
+  const list = await publishImages({
+    built,
+    docker,
+    registry: new RegistryClient({ address: o.registry }),
+    repository: o.repository ?? DEFAULT_REPOSITORY,
+    blobCacheFile: join(cacheDir(o.env), 'blobs.json'),
+    log: o.log,
+  });
+  return { built, list };
+}
+
+export function formatBuild(b: BuildResult): string {
+  return b.images.map((i) => `${platformString(i.platform).padEnd(13)} ${i.ref}  ${mb(i.size)}  (${(i.buildMs / 1000).toFixed(1)} s)`).join('\n');
+}
+
+export function formatPush(l: PushedList): string {
+  return [
+    ...l.images.map((i) => `${i.platform.padEnd(13)} ${i.digest}  ${mb(i.size)}  (sent ${mb(i.pushedBytes)})`),
+    `${'list'.padEnd(13)} ${l.digest}  ${l.reference}`,
+  ].join('\n');
+}

@@ -1,0 +1,17 @@
+import { GatewayClient } from '../gateway/index.ts';
+import type { ClusterSpec } from '../inventory/schema.ts';
+import { GATEWAY_USER, gatewayPasswordFile, gatewayUrl, readGatewayPassword } from '../swarm/credentials.ts';
+
+/** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager. */
+export function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): string {
+  const env = o.env ?? process.env;
+  const url = o.flag || o.stack || env.OPENFAAS_URL || (o.spec ? gatewayUrl(o.spec) : undefined);
+  if (!url) throw new Error('no gateway: give --gateway URL, set OPENFAAS_URL, or run from the folder with cluster.yaml');
+  return url;
+}
+
+/** A gateway client with the password `up` stored (0600), when there is one. */
+export async function gatewayFor(url: string, spec: ClusterSpec | undefined, env: NodeJS.ProcessEnv, debug?: (l: string) => void): Promise<GatewayClient> {
+  const password = env.OPENFAAS_PASSWORD ?? (spec ? await readGatewayPassword(gatewayPasswordFile(spec, env)) : undefined);
+  return new GatewayClient({ baseUrl: url, auth: password ? { username: GATEWAY_USER, password } : undefined, debug });
+}
