@@ -23,7 +23,8 @@ function noStack(r: CliRun): void {
   expect(r.stderr).not.toContain('ZodError');
 }
 
-describe('edgefaas command line', () => {
+// Each case starts the CLI (tsx compiles on load): allow for a busy shared machine.
+describe('edgefaas command line', { timeout: 180_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('cli');
@@ -205,7 +206,7 @@ describe('edgefaas command line', () => {
   });
 });
 
-describe('every registered command', () => {
+describe('every registered command', { timeout: 300_000 }, () => {
   it('answers --help with examples and exit 0', async () => {
     const dir = await tempDir('help');
     const root = await runCli(['--help'], { cwd: dir });

@@ -30,7 +30,7 @@ export class TmuxTerminal {
   }
 
   /** Waits until the screen matches, or fails showing the screen. */
-  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const text = this.screen();
@@ -44,7 +44,7 @@ export class TmuxTerminal {
    * Waits until the question being asked (the last `? ` line, inquirer's open prompt, below every
    * answered `✔` line) matches, and returns its line number so callers can wait for the next one.
    */
-  async waitForPrompt(pattern: RegExp, after = -1, timeoutMs = 15_000): Promise<number> {
+  async waitForPrompt(pattern: RegExp, after = -1, timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const lines = this.screen().split('\n');

@@ -26,7 +26,7 @@ const FINGERPRINT = [
  * `edgefaas up --dry-run` against three real lab hosts (sshd, user pi with sudo, no Docker): it
  * probes them read-only over SSH, prints every command up would run on every node, and changes nothing.
  */
-describe('edgefaas up --dry-run on a three-node cluster', () => {
+describe('edgefaas up --dry-run on a three-node cluster', { timeout: 180_000 }, () => {
   let lab: TestLab;
   let cwd: string;
   let before: string[];
