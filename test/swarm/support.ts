@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { labOpenfaasSection } from '../../kit/lab/gateway/overrides.ts';
+import { debianBase } from '../../kit/lab/registry/image.ts';
+import type { TestLab } from '../support/lab.ts';
+
+const run = promisify(execFile);
+const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** The real CLI as a child process (no TTY), with the lab's EDGEFAAS_HOME. */
+export function edgefaas(lab: TestLab, args: string[], o: { config?: string; timeoutMs?: number } = {}): Promise<Run> {
+  const started = Date.now();
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, '--config', o.config ?? lab.clusterFile, ...args],
+      { cwd: lab.home, env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home }, timeout: o.timeoutMs ?? 900_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, ms: Date.now() - started }),
+    );
+  });
+}
+
+/** A command inside a lab node's container, as root (test inspection only, never the kit's path). */
+export async function onNode(lab: TestLab, i: number, cmd: string): Promise<string> {
+  return (await run('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd], { maxBuffer: 16 << 20 })).stdout;
+}
+
+/** Adds the lab's `openfaas:` section (stand-in gateway, Debian registry, sideloads) to cluster.yaml. */
+export async function useLabImages(lab: TestLab, file = lab.clusterFile): Promise<void> {
+  const doc = parse(await fs.readFile(file, 'utf8'));
+  doc.openfaas = await labOpenfaasSection();
+  await fs.writeFile(file, stringify(doc));
+}
+
+/** A tiny of-watchdog-style function (echoes what it got as JSON) tagged for the manager's registry. */
+export async function buildEchoImage(tag: string): Promise<void> {
+  const base = await debianBase('node', ['nodejs']);
+  const dir = await fs.mkdtemp(join(tmpdir(), 'edgefaas-echo-'));
+  try {
+    await fs.writeFile(
+      join(dir, 'server.js'),
+      "require('http').createServer((req, res) => { const b = []; req.on('data', (c) => b.push(c)); req.on('end', () => {" +
+        " res.writeHead(200, { 'Content-Type': 'application/json' });" +
+        " res.end(JSON.stringify({ host: require('os').hostname(), method: req.method, url: req.url, body: Buffer.concat(b).toString(), headers: req.headers, fprocess: process.env.fprocess || '' })); }); }).listen(8080);\n",
+    );
+    await fs.writeFile(join(dir, 'Dockerfile'), `FROM ${base}\nCOPY server.js /srv/server.js\nCMD ["node", "/srv/server.js"]\n`);
+    await run('docker', ['build', '-q', '-t', tag, dir], { maxBuffer: 16 << 20 });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

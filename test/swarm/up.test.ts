@@ -1,0 +1,223 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCluster } from '../../kit/inventory/load.ts';
+import { GatewayClient } from '../../kit/gateway/client.ts';
+import { FunctionNotFoundError, GatewayError } from '../../kit/gateway/errors.ts';
+import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
+import { gatewayPasswordFile } from '../../kit/swarm/credentials.ts';
+import { sideloadImage } from '../../kit/swarm/sideload.ts';
+import { swarmUp } from '../../kit/swarm/up.ts';
+import { startLab, type TestLab } from '../support/lab.ts';
+import { buildEchoImage, edgefaas, onNode, useLabImages, type Run } from './support.ts';
+
+/**
+ * `edgefaas up` against three real lab hosts (sshd, user pi with sudo, no Docker): Docker from
+ * Debian's apt, a three-node swarm, the LAN registry, the stack with the stand-in gateway; then
+ * re-runs, failures and down. One lab, tests in order (each builds on the last).
+ */
+describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
+  let lab: TestLab;
+  let password: string;
+  let gw: GatewayClient;
+  const outputs: Run[] = [];
+  const manager = '10.99.2.11';
+  const echoImage = `${manager}:5000/edgefaas/echo:1`;
+
+  beforeAll(async () => {
+    lab = await startLab({ name: 'swarmtest', subnet: '10.99.2.0/24', nodes: 3 });
+    await useLabImages(lab);
+    await buildEchoImage(echoImage);
+  });
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('turns three bare nodes into a three-node swarm with the stack up and the gateway answering with auth, in one up --yes', { timeout: 900_000 }, async () => {
+    for (const i of [0, 1, 2]) expect(await onNode(lab, i, 'command -v dockerd || echo none')).toBe('none\n');
+    const up = await edgefaas(lab, ['up', '--yes']);
+    outputs.push(up);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/cluster up in [\d.]+s\. gateway: http:\/\/10\.99\.2\.11:8080/);
+    expect(up.stdout).toContain('note: no IPVS on pi-1, pi-2, pi-3: services use --endpoint-mode dnsrr and host-mode published ports');
+    console.log(`first up on 3 bare nodes (apt install of docker.io included): ${(up.ms / 1000).toFixed(1)} s`);
+
+    const nodes = await onNode(lab, 0, "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' | sort");
+    expect(nodes).toBe('pi-1 Ready Leader\npi-2 Ready \npi-3 Ready \n');
+    const labels = await onNode(lab, 0, "docker node inspect pi-2 --format '{{json .Spec.Labels}}'");
+    expect(JSON.parse(labels)).toEqual({ 'edgefaas.arch': 'x86_64', 'edgefaas.node': 'pi-2', 'edgefaas.role': 'worker' });
+    expect(await onNode(lab, 1, 'id -nG pi')).toMatch(/\bdocker\b/);
+    expect(JSON.parse(await onNode(lab, 2, 'cat /etc/docker/daemon.json'))['insecure-registries']).toEqual(['10.99.2.11:5000']);
+
+    const file = gatewayPasswordFile({ name: 'swarmtest' }, { EDGEFAAS_HOME: lab.home });
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    password = (await fs.readFile(file, 'utf8')).trim();
+    expect(password).toMatch(/^[0-9a-f]{64}$/);
+    gw = new GatewayClient({ baseUrl: `http://${manager}:8080`, auth: { username: 'admin', password } });
+    expect(await gw.healthz()).toBe(true);
+    expect(await gw.listFunctions()).toEqual([]);
+    const anonymous = await fetch(`http://${manager}:8080/system/functions`);
+    expect([anonymous.status, await anonymous.text()]).toEqual([401, 'invalid credentials']);
+  });
+
+  it('changes nothing on a second up, and says so', async () => {
+    const again = await edgefaas(lab, ['up', '--yes']);
+    outputs.push(again);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
+    expect(again.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
+    expect(again.stdout).toMatch(/nothing to change: the cluster is already up/);
+    expect(again.stdout).not.toMatch(/^\[pi-\d\] /m);
+  });
+
+  it('status shows nodes with arch, role and state, services with replicas, and the gateway URL', async () => {
+    const st = await edgefaas(lab, ['status']);
+    outputs.push(st);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toMatch(/^pi-1\s+10\.99\.2\.11\s+x86_64\s+manager\s+ready$/m);
+    expect(st.stdout).toMatch(/^pi-3\s+10\.99\.2\.13\s+x86_64\s+worker\s+ready$/m);
+    expect(st.stdout).toMatch(/^func_gateway\s+1\/1\s+127\.0\.0\.1:5000\/edgefaas\/standin-gateway:/m);
+    expect(st.stdout).toMatch(/^edgefaas-registry\s+1\/1\s+/m);
+    expect(st.stdout).toContain('gateway: http://10.99.2.11:8080 (healthy)');
+  });
+
+  it('deploys a function through the stand-in as a real Swarm service a worker pulls from the LAN registry, and invokes it across nodes', { timeout: 300_000 }, async () => {
+    const spec = await loadCluster(lab.clusterFile);
+    const pool = new SshPool(poolOptionsFromCluster(spec, { env: { ...process.env, EDGEFAAS_HOME: lab.home } }));
+    try {
+      const runner = await pool.runner(spec.nodes[0]!);
+      await sideloadImage(echoImage, runner);
+      expect((await runner.exec(`docker push ${echoImage} >/dev/null`, { sudo: true })).code).toBe(0);
+    } finally {
+      await pool.closeAll();
+    }
+    // An old faas-cli body (every key, nulls, namespace) must be accepted, as the provider does.
+    const legacy = {
+      service: 'echo', image: echoImage, network: '', envProcess: 'node /srv/server.js', envVars: { write_timeout: '10s' },
+      constraints: ['node.labels.edgefaas.node == pi-2'], secrets: [], labels: { 'com.openfaas.scale.min': '1' }, annotations: { team: 'lab' },
+      limits: null, requests: null, readOnlyRootFilesystem: false, namespace: 'openfaas-fn', registryAuth: '',
+    };
+    expect(await gw.deployFunction(legacy as never)).toBe('created');
+    let ready = false;
+    for (let i = 0; i < 120 && !ready; i++) {
+      ready = (await gw.getFunction('echo')).availableReplicas > 0;
+      if (!ready) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(ready).toBe(true);
+    expect(await onNode(lab, 0, "docker service ps echo --filter desired-state=running --format '{{.Node}}'")).toBe('pi-2\n');
+    const svc = JSON.parse(await onNode(lab, 0, 'docker service inspect echo --format "{{json .Spec}}"'));
+    expect(svc.Labels).toEqual({ 'com.openfaas.annotations.team': 'lab', 'com.openfaas.function': 'echo', 'com.openfaas.scale.min': '1', function: 'true' });
+    expect(svc.TaskTemplate.ContainerSpec.Env).toEqual(['fprocess=node /srv/server.js', 'write_timeout=10s']);
+    expect(svc.TaskTemplate.RestartPolicy).toMatchObject({ Condition: 'any', MaxAttempts: 5 });
+
+    const res = await gw.invoke('echo', 'meow', { path: '/sub', query: 'x=1' });
+    expect(res.status).toBe(200);
+    const seen = JSON.parse(res.body.toString());
+    expect(seen).toMatchObject({ method: 'POST', url: '/sub?x=1', body: 'meow', fprocess: 'node /srv/server.js' });
+    expect(seen.headers['x-forwarded-for']).toMatch(/^10\.99\.2\.\d+:\d+$/);
+    expect((await gw.listFunctions())[0]).toMatchObject({ name: 'echo', invocationCount: 1, replicas: 1, annotations: { team: 'lab' } });
+
+    const dup = await gw.createFunction({ service: 'echo', image: echoImage }).catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(GatewayError);
+    expect((dup as GatewayError).status).toBe(400);
+    expect((dup as GatewayError).body).toMatch(/^Deployment error: /);
+
+    await gw.deleteFunction('echo');
+    await expect(gw.deleteFunction('echo')).rejects.toBeInstanceOf(FunctionNotFoundError);
+    await expect(gw.invoke('echo')).rejects.toBeInstanceOf(FunctionNotFoundError);
+  });
+
+  it('reports a dockerd killed in the middle of up, and the next run converges', { timeout: 600_000 }, async () => {
+    // pi-3 leaves, so up has to join it again; its dockerd dies just before the join.
+    await onNode(lab, 2, 'docker swarm leave');
+    await onNode(lab, 0, 'for i in $(seq 1 30); do [ "$(docker node inspect pi-3 --format "{{.Status.State}}")" = down ] && break; sleep 1; done; docker node rm --force pi-3');
+    const spec = await loadCluster(lab.clusterFile);
+    const pool = new SshPool(poolOptionsFromCluster(spec, { env: { ...process.env, EDGEFAAS_HOME: lab.home } }));
+    const lines: string[] = [];
+    let killed = false;
+    try {
+      const result = await swarmUp({
+        spec,
+        runner: (n) => pool.runner(n),
+        dryRun: false,
+        passwordFile: gatewayPasswordFile(spec, { EDGEFAAS_HOME: lab.home }),
+        log: (line) => {
+          lines.push(line);
+          if (line.startsWith('[pi-3] join the swarm') && !killed) {
+            killed = true;
+            execFileSync('docker', ['exec', lab.info.nodes[2]!.container, 'sh', '-c', 'kill -9 $(cat /var/run/docker.pid); while [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; do sleep 0.2; done']);
+          }
+        },
+        gatewayWaitMs: 120_000,
+      });
+      expect(killed).toBe(true);
+      expect(result.ok).toBe(false);
+      const pi3 = result.nodes.find((n) => n.node === 'pi-3')!;
+      expect(pi3.ok).toBe(false);
+      expect(pi3.error).toMatch(/^pi-3: "join the swarm as worker \(manager 10\.99\.2\.11\)" failed \(exit \d+\): .*docker\.sock/);
+      expect(result.nodes.filter((n) => n.node !== 'pi-3').every((n) => n.ok)).toBe(true);
+    } finally {
+      await pool.closeAll();
+    }
+    const next = await edgefaas(lab, ['up', '--yes']);
+    outputs.push(next);
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('[pi-3] start and enable docker (init script)');
+    expect(next.stdout).toContain('[pi-3] join the swarm as worker (manager 10.99.2.11)');
+    expect(await onNode(lab, 0, "docker node ls --filter name=pi-3 --format '{{.Status}}'")).toBe('Ready\n');
+  });
+
+  it('gives a clear error for an unreachable node and for a wrong sudo password, and the others finish', { timeout: 300_000 }, async () => {
+    const doc = parse(await fs.readFile(lab.clusterFile, 'utf8'));
+    const wrong = join(lab.home, 'wrong-sudo-password');
+    await fs.writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
+    doc.nodes[1].sudoPassword = { file: wrong };
+    doc.nodes.push({ ...doc.nodes[2], name: 'pi-4', address: lab.unreachable });
+    doc.ssh.timeoutSeconds = 5;
+    const broken = join(lab.home, 'broken.yaml');
+    await fs.writeFile(broken, stringify(doc));
+    const r = await edgefaas(lab, ['up', '--yes'], { config: broken });
+    outputs.push(r);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^pi-2: FAILED: pi-2: sudo refused the password for pi on pi@10\.99\.2\.12:22 \(wrong password\)/m);
+    expect(r.stdout).toMatch(new RegExp(`^pi-4: FAILED: .*${lab.unreachable.replace(/\./g, '\\.')}`, 'm'));
+    expect(r.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
+    expect(r.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
+    expect(r.stdout).toMatch(/up finished with errors .*run: edgefaas up/);
+  });
+
+  it('never shows the gateway password or a join token, even with --verbose', async () => {
+    const verbose = await edgefaas(lab, ['--verbose', 'up', '--yes']);
+    outputs.push(verbose);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/pi-1\$ sudo /);
+    const tokens = (await onNode(lab, 0, 'docker swarm join-token -q worker; docker swarm join-token -q manager')).trim().split('\n');
+    expect(tokens).toHaveLength(2);
+    const all = outputs.map((o) => o.stdout + o.stderr).join('\n');
+    for (const secret of [password, ...tokens]) expect(all).not.toContain(secret);
+    const files = (await fs.readdir(lab.home, { recursive: true })).map(String).filter((f) => !f.endsWith('gateway-password'));
+    for (const f of files) {
+      const stat = await fs.stat(join(lab.home, f));
+      if (stat.isFile()) expect(await fs.readFile(join(lab.home, f), 'utf8')).not.toContain(password);
+    }
+  });
+
+  it('down removes the stack and leaves the swarm but keeps Docker; up brings it back', { timeout: 600_000 }, async () => {
+    const down = await edgefaas(lab, ['down', '--yes']);
+    expect(down.code).toBe(0);
+    for (const i of [0, 1, 2]) {
+      expect(await onNode(lab, i, "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe('inactive\n');
+      expect(await onNode(lab, i, 'command -v dockerd')).toBe('/usr/sbin/dockerd\n');
+    }
+    expect(await gw.healthz().catch(() => false)).toBe(false);
+    const again = await edgefaas(lab, ['down', '--yes']);
+    expect(again.stdout).toBe('pi-1: nothing to remove\npi-2: nothing to remove\npi-3: nothing to remove\n');
+    const up = await edgefaas(lab, ['up', '--yes']);
+    expect(up.code).toBe(0);
+    expect(await gw.listFunctions()).toEqual([]);
+  });
+});
