@@ -138,6 +138,21 @@ describe('ssh layer against the lab', () => {
     );
   });
 
+  it('logs in with ecdsa and rsa key files as well as ed25519', async () => {
+    for (const type of ['ecdsa', 'rsa']) {
+      const key = join(home, `id_${type}`);
+      await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', key]);
+      const pub = await readFile(`${key}.pub`, 'utf8');
+      await new Promise<void>((resolve, reject) => {
+        const c = spawn('docker', ['exec', '-i', container(1), 'sh', '-c', 'cat >>/home/pi/.ssh/authorized_keys']);
+        c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+        c.stdin.end(pub);
+      });
+      const r = await pool().runner(node(1, { auth: { method: 'key', keyFile: key } }));
+      expect((await r.exec('hostname')).stdout).toBe('pi-2\n');
+    }
+  });
+
   it('refuses a regenerated host key, showing both fingerprints, while the other nodes complete', async () => {
     const p1 = pool();
     await (await p1.runner(spec.nodes[2]!)).exec('true');
