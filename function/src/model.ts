@@ -4,7 +4,7 @@
  * features (`avg_pool`) it is computed from. A small head trained on those features (catdog)
  * runs on the second output, so serving it never loads the base twice.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INPUT_SIZE } from './preprocess.ts';
 import { tf } from './backend.ts';
@@ -29,14 +29,26 @@ export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersMode
     throw new Error(`cannot read ${join(dir, 'model.json')} (${(err as Error).message}); run \`npm run fetch-model\` or set MODEL_DIR`);
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
-  const shards: Buffer[] = [];
+  const files: string[] = [];
   for (const group of json.weightsManifest) {
     specs.push(...group.weights);
-    for (const p of group.paths) shards.push(await readFile(join(dir, p)));
+    for (const p of group.paths) files.push(join(dir, p));
   }
-  const all = Buffer.concat(shards);
-  shards.length = 0;
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+  // Shards are read straight into one buffer: concatenating copies would hold the weights
+  // two or three times over at the moment of peak memory.
+  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  const weightData = new ArrayBuffer(sizes.reduce((a, b) => a + b, 0));
+  let offset = 0;
+  for (const [i, f] of files.entries()) {
+    const fh = await open(f, 'r');
+    try {
+      const { bytesRead } = await fh.read(new Uint8Array(weightData, offset, sizes[i]!), 0, sizes[i]!, 0);
+      if (bytesRead !== sizes[i]) throw new Error(`short read of ${f}`);
+    } finally {
+      await fh.close();
+    }
+    offset += sizes[i]!;
+  }
   const handler = tf.io.fromMemory({
     modelTopology: json.modelTopology,
     weightSpecs: specs,

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultWorkers, loadConfig, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
+
+const GB = 1024 ** 3;
+
+describe('of-watchdog durations', () => {
+  it('reads a bare integer as seconds and Go durations as written', () => {
+    expect(parseDuration('exec_timeout', '30')).toBe(30_000);
+    expect(parseDuration('exec_timeout', '60s')).toBe(60_000);
+    expect(parseDuration('exec_timeout', '1m30s')).toBe(90_000);
+    expect(parseDuration('exec_timeout', '500ms')).toBe(500);
+  });
+
+  it('refuses what is not a duration, naming the variable', () => {
+    expect(() => parseDuration('read_timeout', '10 seconds')).toThrow('read_timeout=10 seconds is not a duration; use seconds (30) or a Go duration (30s, 1m30s, 500ms)');
+    expect(() => parseDuration('read_timeout', '5x')).toThrow(ConfigError);
+  });
+});
+
+describe('workers', () => {
+  it('is one per core where memory allows', () => {
+    expect(defaultWorkers(4, 8 * GB)).toBe(4);
+    expect(defaultWorkers(2, 24 * GB)).toBe(2);
+  });
+
+  it('is capped by memory: a 1 GB Raspberry Pi gets one, a 2 GB one gets two', () => {
+    expect(defaultWorkers(4, 1 * GB)).toBe(1);
+    expect(defaultWorkers(4, 2 * GB)).toBe(Math.floor((2 * GB - 150 * 1024 * 1024) / WORKER_MEMORY_BYTES));
+    expect(defaultWorkers(4, 256 * 1024 * 1024)).toBe(1);
+  });
+});
+
+describe('loadConfig', () => {
+  const modelDir = `${process.env.HOME}/.cache/edgefaas/models/resnet50`;
+
+  it('uses the watchdog names and defaults', () => {
+    const c = loadConfig({ MODEL_DIR: modelDir, WORKERS: '3', exec_timeout: '45s', max_inflight: '7' });
+    expect(c).toMatchObject({ port: 8080, model: 'resnet50', workers: 3, maxInflight: 7, execTimeoutMs: 45_000, readTimeoutMs: 30_000, maxBodyBytes: 10 * 1024 * 1024 });
+  });
+
+  it('bounds concurrency by default (4 per worker)', () => {
+    expect(loadConfig({ MODEL_DIR: modelDir, WORKERS: '2' }).maxInflight).toBe(8);
+  });
+
+  it('says how to get the model when MODEL_DIR has none', () => {
+    expect(() => loadConfig({ MODEL_DIR: '/nonexistent' })).toThrow('no ResNet50 model in /nonexistent: run `npm run fetch-model` (or set MODEL_DIR to where it is)');
+  });
+
+  it('refuses an unknown model and bad numbers', () => {
+    expect(() => loadConfig({ MODEL_DIR: modelDir, MODEL: 'vgg16' })).toThrow('MODEL=vgg16 is not served here; choose one of resnet50, catdog');
+    expect(() => loadConfig({ MODEL_DIR: modelDir, WORKERS: '0' })).toThrow('WORKERS=0 must be an integer of at least 1');
+    expect(() => loadConfig({ MODEL_DIR: modelDir, PORT: 'http' })).toThrow('PORT=http must be an integer of at least 0');
+  });
+});
