@@ -15,6 +15,8 @@ export interface ImagesRun {
   registry?: string;
   repository?: string;
   noCache?: boolean;
+  /** The function folder (default: the repo's function/). */
+  appDir?: string;
   env?: NodeJS.ProcessEnv;
   docker?: ImageDocker;
   log?: (line: string) => void;
@@ -38,7 +40,7 @@ export async function buildForPlatforms(o: ImagesRun): Promise<BuildResult> {
     platforms: o.platforms,
     base: (p) => (base === 'debian' ? debianBase(o.repoRoot, p) : base),
     modelsDir: modelsDir(env),
-    appDir: join(o.repoRoot, 'function'),
+    appDir: o.appDir ?? join(o.repoRoot, 'function'),
     repository: o.repository ?? DEFAULT_REPOSITORY,
     noCache: o.noCache,
     docker: o.docker ?? new ImageDocker(),
