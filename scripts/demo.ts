@@ -1,0 +1,58 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * npm run demo: the whole rehearsal on a lab of hosts on this machine, as a user would type it:
+ *   edgefaas lab up -> up -> images push -> deploy -> invoke
+ * then prints the curl line. Needs root (the lab's hosts) and scripts/setup. Safe to re-run:
+ * each step converges. The lab's cluster.yaml and stack.yml stay in .edgefaas/demo/.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { labOpenfaasSection } from '../kit/lab/gateway/overrides.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const home = resolve(process.env.EDGEFAAS_DEMO_DIR || join(root, '.edgefaas', 'demo'));
+const cluster = join(home, 'cluster.yaml');
+const photos = process.env.EDGEFAAS_PHOTOS || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos');
+const photo = join(photos, 'dog.jpg');
+const env = { ...process.env, EDGEFAAS_HOME: home };
+
+function edgefaas(args: string[]): Promise<string> {
+  const line = `edgefaas --config ${cluster} ${args.join(' ')}`;
+  console.log(`\n$ ${line}`);
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, [join(root, 'bin/edgefaas.js'), '--config', cluster, ...args], { cwd: home, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      process.stdout.write(c);
+    });
+    child.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`demo: "${line}" failed (exit ${code}); fix what it says and run npm run demo again`))));
+  });
+}
+
+try {
+  if (process.getuid?.() !== 0) throw new Error('demo: run as root (the lab makes hosts on this machine); first run scripts/setup');
+  await fs.access(photo).catch(() => {
+    throw new Error(`demo: ${photo} is missing; run scripts/setup --test (it fetches darknet's sample photos)`);
+  });
+  await fs.mkdir(home, { recursive: true });
+  await edgefaas(['lab', 'up']);
+  // OpenFaaS's own images cannot be pulled here: the lab runs the stand-in gateway and Debian's registry.
+  const doc = parse(await fs.readFile(cluster, 'utf8'));
+  doc.openfaas = await labOpenfaasSection((l) => console.log(l));
+  await fs.writeFile(cluster, stringify(doc));
+  await edgefaas(['up', '--yes']);
+  // No image registry is reachable here, so the base is built from Debian's packages (users get node:20-bookworm-slim).
+  await edgefaas(['images', 'push', '--base', 'debian']);
+  const deployed = await edgefaas(['deploy']);
+  await edgefaas(['invoke', 'classify', photo]);
+  const url = /try: curl --data-binary @cat\.jpg (\S+)\/function\//.exec(deployed)?.[1];
+  console.log(`\nThe cluster answers. Try it yourself:\n\n  curl --data-binary @${photo} ${url ?? 'http://GATEWAY:8080'}/function/classify\n`);
+  console.log(`Tear the lab down with: node bin/edgefaas.js lab down`);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exitCode = 1;
+}
