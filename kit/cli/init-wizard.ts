@@ -9,7 +9,7 @@ import {
   type NodeAnswer,
   type RegistryAnswer,
 } from '../inventory/answers.ts';
-import { answersOnPort } from '../inventory/reachability.ts';
+import { probePort, userFromBanner, type PortAnswer } from '../inventory/reachability.ts';
 import type { SshHosts } from '../inventory/ssh-hosts.ts';
 import { expandHome, resolveSecret } from '../inventory/secrets.ts';
 import type { ClusterInput, NodeAuth } from '../inventory/schema.ts';
@@ -24,8 +24,8 @@ export interface WizardDeps {
   prompt?: Prompter;
   existing?: ClusterInput;
   sshHosts: SshHosts;
-  /** TCP check of port 22 (injected so tests can count calls). */
-  probe?: (host: string, port: number) => Promise<boolean>;
+  /** TCP check of port 22, with the SSH banner when there is one. */
+  probe?: (host: string, port: number) => Promise<PortAnswer>;
 }
 
 /** A password typed into the wizard: written (0600) only once cluster.yaml is about to be written. */
@@ -45,7 +45,7 @@ const HOST_RE = /^[A-Za-z0-9._:%-]+$/;
 /** Each answer is `flag ?? (yes ? default : await prompt())`, asked in the order a user thinks. */
 export async function collectAnswers(flags: InitFlags, deps: WizardDeps): Promise<WizardResult> {
   const { prompt, existing, ctx } = deps;
-  const probe = deps.probe ?? ((h, p) => answersOnPort(h, p));
+  const probe = deps.probe ?? ((h, p) => probePort(h, p));
   const secrets: PendingSecret[] = [];
 
   const name =
@@ -132,8 +132,9 @@ async function askNodes(prompt: Prompter, cluster: string, deps: WizardDeps, pro
     const { address, port } = splitHostPort(entered);
     const alias = sshHosts.lookup(address);
     const target = { host: alias.hostName ?? address, port: port ?? alias.port ?? 22 };
-    if (await probe(target.host, target.port)) {
-      ctx.info(`  ${target.host}:${target.port} answers`);
+    const answer = await probe(target.host, target.port);
+    if (answer.open) {
+      ctx.info(`  ${target.host}:${target.port} answers${answer.banner ? ` (${answer.banner})` : ''}`);
     } else {
       const keep = await prompt.confirm({
         message: `${target.host} does not answer on port ${target.port}. Keep it anyway?`,
@@ -149,7 +150,7 @@ async function askNodes(prompt: Prompter, cluster: string, deps: WizardDeps, pro
       default: prev?.name ?? suggestNodeName(address, i),
       validate: (v) => (!NAME_RE.test(v.trim()) ? 'lower-case letters, digits and - (like a host name)' : nodes.some((n) => n.name === v.trim()) ? `duplicate node: name "${v.trim()}" is taken` : true),
     });
-    const user = await prompt.input({ message: 'SSH user', default: prev?.user ?? alias.user ?? 'pi', validate: (v) => (v.trim() ? true : 'expected a user name') });
+    const user = await prompt.input({ message: 'SSH user', default: prev?.user ?? alias.user ?? userFromBanner(answer.banner) ?? 'pi', validate: (v) => (v.trim() ? true : 'expected a user name') });
     const auth = await askAuth(prompt, cluster, nodeName.trim(), prev?.auth ?? defaultAuth(alias.identityFile, ctx.env), secrets);
     nodes.push({ name: nodeName.trim(), address, ...(port !== undefined ? { port } : {}), user: user.trim(), role: 'worker', auth });
     const more = await prompt.confirm({ message: 'Add another node?', default: before.length > i + 1 });
@@ -283,7 +284,7 @@ async function checkNodeFlag(n: NodeAnswer, deps: WizardDeps, probe: NonNullable
   const alias = deps.sshHosts.lookup(n.address);
   const host = alias.hostName ?? n.address;
   const port = n.port ?? alias.port ?? 22;
-  if (!(await probe(host, port))) deps.ctx.warn(`warning: ${n.name} (${host}) does not answer on port ${port}; kept`);
+  if (!(await probe(host, port)).open) deps.ctx.warn(`warning: ${n.name} (${host}) does not answer on port ${port}; kept`);
   if (n.auth.method === 'key' && !existsSync(expandHome(n.auth.keyFile, deps.ctx.env))) deps.ctx.warn(`warning: ${n.name}: key file ${n.auth.keyFile} not found`);
   if (n.auth.method === 'password') {
     if (n.auth.password.file) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCluster, splitHostPort, suggestNodeName, type InitAnswers } from './answers.ts';
 import { ConfigError, parseCluster } from './load.ts';
-import { answersOnPort } from './reachability.ts';
+import { answersOnPort, probePort, userFromBanner } from './reachability.ts';
 import { readSshHosts } from './ssh-hosts.ts';
 import { writeCluster } from './write.ts';
 
@@ -101,5 +101,17 @@ describe('wizard helpers', () => {
     expect(await answersOnPort('127.0.0.1', port, 1000)).toBe(true);
     await new Promise((r) => server.close(r));
     expect(await answersOnPort('127.0.0.1', port, 1000)).toBe(false);
+  });
+
+  it('reads an SSH server banner without logging in, and guesses the usual user from it', async () => {
+    const server = createServer((s) => s.end('SSH-2.0-OpenSSH_9.2p1 Raspbian-2+deb12u3\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const answer = await probePort('127.0.0.1', port, 1000);
+    server.close();
+    expect(answer).toEqual({ open: true, banner: 'SSH-2.0-OpenSSH_9.2p1 Raspbian-2+deb12u3' });
+    expect(userFromBanner(answer.banner)).toBe('pi');
+    expect(userFromBanner('SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10')).toBe('ubuntu');
+    expect(userFromBanner('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3')).toBeUndefined();
   });
 });

@@ -10,6 +10,8 @@ import { TmuxTerminal } from './tmux.ts';
  * The real wizard in a real terminal (tmux), answered like a user would, against nodes that
  * answer on their SSH port (local listeners), one that does not, and a ~/.ssh/config alias.
  */
+const UBUNTU = 'SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10';
+
 describe('edgefaas init wizard', () => {
   let home: string;
   let servers: Server[] = [];
@@ -20,7 +22,7 @@ describe('edgefaas init wizard', () => {
 
   beforeAll(async () => {
     home = await tempDir('wizard');
-    const a = await listen();
+    const a = await listen(UBUNTU);
     const b = await listen();
     servers = [a.server, b.server];
     p1 = a.port;
@@ -60,8 +62,8 @@ describe('edgefaas init wizard', () => {
     // Node 1: an address that answers.
     await answer(/Node 1: address/, `127.0.0.1:${p1}`);
     await answer(/Node name \(node-1\)/, 'pi-1');
-    expect(t.screen()).toMatch(new RegExp(`127\\.0\\.0\\.1:${p1} answers`));
-    await answer(/SSH user \(pi\)/, '');
+    expect(t.screen()).toContain(`127.0.0.1:${p1} answers (${UBUNTU})`);
+    await answer(/SSH user \(ubuntu\)/, ''); // the usual user of the OS its SSH banner names
     await answer(/Authentication/, ''); // key file is the default without an agent
     await answer(/Private key file \(~\/\.ssh\/id_ed25519\)/, '');
     await answer(/Add another node\? \(y\/N\)/, 'y');
@@ -119,7 +121,7 @@ describe('edgefaas init wizard', () => {
     const flags = await runCli(
       [
         'init', '--yes', '--output', 'flags.yaml', '--name', 'lab',
-        '--node', `name=pi-1,address=127.0.0.1,port=${p1},user=pi,auth=key,key=~/.ssh/id_ed25519`,
+        '--node', `name=pi-1,address=127.0.0.1,port=${p1},user=ubuntu,auth=key,key=~/.ssh/id_ed25519`,
         '--node', 'name=pi-2,address=pi-alias,user=alice,auth=key,key=~/.ssh/id_pi',
         '--node', `name=pi-3,address=127.0.0.1,port=${p3},user=pi,auth=password,password-file=~/.edgefaas/lab/secrets/pi-3-password`,
         '--manager', 'pi-2', '--orchestrator', 'k3s', '--registry', 'external=127.0.0.1:5999',
@@ -143,7 +145,7 @@ describe('edgefaas init wizard', () => {
       /Cluster name \(lab\)/,
       /Node 1: address[^\n]*\(127/,
       /Node name \(pi-1\)/,
-      /SSH user \(pi\)/,
+      /SSH user \(ubuntu\)/,
       /Authentication/,
       /Private key file/,
       /Add another node\? \(Y\/n\)/,

@@ -31,9 +31,9 @@ export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(join(tmpdir(), `edgefaas-${prefix}-`));
 }
 
-/** A TCP listener on 127.0.0.1 standing in for "a node that answers on its SSH port". */
-export async function listen(): Promise<{ port: number; server: Server }> {
-  const server = createServer((s) => s.end());
+/** A TCP listener on 127.0.0.1 standing in for "a node that answers on its SSH port", greeting like sshd when given a banner. */
+export async function listen(banner?: string): Promise<{ port: number; server: Server }> {
+  const server = createServer((s) => (banner ? s.end(`${banner}\r\n`) : s.end()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, server };
 }
