@@ -106,7 +106,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
   function statusOf(err: unknown): { status: number; message: string; headers?: Record<string, string> } {
     if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
     if (err instanceof ImageInputError) return { status: err.status, message: err.message };
-    if (err instanceof ExecTimeoutError) return { status: 504, message: err.message };
+    if (err instanceof ExecTimeoutError) return { status: 504, message: `classification took longer than exec_timeout (${config.execTimeoutMs / 1000}s)` };
     if (err instanceof WorkerUnavailableError) return { status: 503, message: err.message, headers: { 'Retry-After': '2' } };
     return { status: 500, message: `internal error: ${(err as Error).message}` };
   }
@@ -187,7 +187,9 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     sendJson(res, 405, { error: `${req.method} is not served: POST an image to classify it` }, { Allow: 'GET, POST' });
   }
 
-  const server = createServer((req, res) => {
+  // Node checks request timeouts on this interval (30 s by default): make read_timeout hold to within a quarter.
+  const checkEvery = Math.max(250, Math.min(30_000, Math.floor(config.readTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
     handle(req, res).catch((err: Error) => {
       log(`request failed: ${err.message}`);
       if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${err.message}` });
