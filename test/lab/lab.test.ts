@@ -74,6 +74,25 @@ describe('lab up / status / down', () => {
     expect(await inNode(lab, 0, 'sha256sum /etc/shadow')).toBe(shadow);
   });
 
+  it('answers `lab up` and `lab status` on the command line, as text and as JSON', async () => {
+    const cli = (args: string[]) => run('node', ['bin/edgefaas.js', '--config', lab.clusterFile, ...args], { env: lab.env });
+    const up = await cli(['lab', 'up', '--name', NAME, '--subnet', SUBNET]);
+    expect(up.stdout).toContain('lab labtest was already up (nothing changed) on 10.99.1.0/24:');
+    expect(up.stdout).toMatch(/pi-2\s+10\.99\.1\.12\s+ssh -F \S+ssh_config labtest-pi-2/);
+    const status = await cli(['lab', 'status', '--name', NAME]);
+    expect(status.stdout.split('\n').slice(0, 4)).toEqual([
+      expect.stringMatching(/^NODE\s+ADDRESS\s+STATE\s+RUNNING$/),
+      expect.stringMatching(/^pi-1\s+10\.99\.1\.11\s+running\s+sshd$/),
+      expect.stringMatching(/^pi-2\s+10\.99\.1\.12\s+running\s+sshd$/),
+      expect.stringMatching(/^pi-3\s+10\.99\.1\.13\s+running\s+sshd$/),
+    ]);
+    const json = JSON.parse((await cli(['--json', 'lab', 'status', '--name', NAME])).stdout);
+    expect(json.nodes.map((n: { address: string }) => n.address)).toEqual(['10.99.1.11', '10.99.1.12', '10.99.1.13']);
+    const bad = await cli(['lab', 'up', '--name', NAME, '--nodes', 'three']).catch((e) => e);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--nodes must be a whole number 1 to 20, got "three"');
+  });
+
   it('refuses to overwrite a cluster.yaml it did not write', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'labfile-'));
     const mine = join(dir, 'cluster.yaml');
