@@ -59,6 +59,14 @@ function runArgs(layout: LabLayout, node: LabLayout['nodes'][number], image: str
   ];
 }
 
+/** The lab runs on this machine's dockerd: say so plainly when it is not there. */
+async function requireDocker(): Promise<void> {
+  const res = await docker(['version', '--format', '{{.Server.Version}}'], { allowFail: true });
+  if (res.code !== 0) {
+    throw new LabError(`the lab needs this machine's dockerd and it does not answer (${res.stderr.trim().split('\n')[0]}); start it: scripts/setup (or: nohup dockerd >/var/log/dockerd.log 2>&1 &)`);
+  }
+}
+
 async function labContainers(name: string): Promise<string[]> {
   return lines((await docker(['ps', '-a', '--filter', `label=${LAB_LABEL}=${name}`, '--format', '{{.Names}}'])).stdout);
 }
@@ -127,6 +135,7 @@ async function hostKeys(container: string, address: string): Promise<string[]> {
 /** Makes (or finds) the lab's hosts and writes its cluster.yaml, ssh config snippet and known_hosts. */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   requireRoot('up');
+  await requireDocker();
   const log = opts.log ?? (() => {});
   const layout = labLayout(opts.name ?? LAB_DEFAULTS.name, opts.subnet ?? LAB_DEFAULTS.subnet, opts.nodes ?? LAB_DEFAULTS.nodes);
   const clusterFile = resolve(opts.clusterFile ?? DEFAULT_CLUSTER_FILE);
@@ -183,6 +192,7 @@ export interface LabDownResult {
 /** Removes exactly what lab NAME made: its containers, volumes, network, files and its cluster.yaml. */
 export async function labDown(name: string = LAB_DEFAULTS.name, opts: { home?: string; log?: (l: string) => void } = {}): Promise<LabDownResult> {
   requireRoot('down');
+  await requireDocker();
   labLayout(name, LAB_DEFAULTS.subnet, 1); // validates the name
   const log = opts.log ?? (() => {});
   const f = labFiles(opts.home ?? edgefaasHome(), name);
@@ -226,6 +236,7 @@ const plumbing = new Set(['ps', 'docker-init', 'lab-boot', 'sh', 'bash', 'sleep'
 
 export async function labStatus(name: string = LAB_DEFAULTS.name): Promise<LabNodeStatus[]> {
   labLayout(name, LAB_DEFAULTS.subnet, 1);
+  await requireDocker();
   const out: LabNodeStatus[] = [];
   for (const c of (await labContainers(name)).sort()) {
     const info = await docker(['inspect', c, '--format', `{{index .Config.Labels "${LAB_LABEL}.node"}}|{{.State.Status}}|{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}`]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ExecOptions, ExecResult, Runner } from '../plan/types.ts';
@@ -75,7 +76,7 @@ export class SshRunner implements Runner {
         settled = true;
         channel.close();
         const err = new CommandTimeoutError(
-          `${this.node}: command timed out after ${Math.round(timeoutMs / 1000)} s on ${this.o.where}: ${r.redact(command)}`,
+          `${this.node}: command timed out after ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s on ${this.o.where}: ${r.redact(command)}`,
           this.node,
         );
         const kill = pid
@@ -149,7 +150,7 @@ export class SshRunner implements Runner {
 
   private async put(data: string | Buffer, remotePath: string, mode: number): Promise<void> {
     const sftp = await this.sftp();
-    const buf = typeof data === 'string' ? await import('node:fs/promises').then((fs) => fs.readFile(data)) : data;
+    const buf = typeof data === 'string' ? await readFile(data) : data;
     await new Promise<void>((resolve, reject) =>
       sftp.writeFile(remotePath, buf, { mode }, (err) => (err ? reject(err) : resolve())),
     );
