@@ -151,7 +151,7 @@ async function askNodes(prompt: Prompter, cluster: string, deps: WizardDeps, pro
       validate: (v) => (!NAME_RE.test(v.trim()) ? 'lower-case letters, digits and - (like a host name)' : nodes.some((n) => n.name === v.trim()) ? `duplicate node: name "${v.trim()}" is taken` : true),
     });
     const user = await prompt.input({ message: 'SSH user', default: prev?.user ?? alias.user ?? userFromBanner(answer.banner) ?? 'pi', validate: (v) => (v.trim() ? true : 'expected a user name') });
-    const auth = await askAuth(prompt, cluster, nodeName.trim(), prev?.auth ?? defaultAuth(alias.identityFile, ctx.env), secrets);
+    const auth = await askAuth(prompt, cluster, nodeName.trim(), prev?.auth ?? defaultAuth(alias.identityFile, ctx.env), secrets, ctx.env);
     nodes.push({ name: nodeName.trim(), address, ...(port !== undefined ? { port } : {}), user: user.trim(), role: 'worker', auth });
     const more = await prompt.confirm({ message: 'Add another node?', default: before.length > i + 1 });
     if (!more) return nodes;
@@ -164,7 +164,14 @@ function defaultAuth(identityFile: string | undefined, env: NodeJS.ProcessEnv): 
   return { method: 'key', keyFile: '~/.ssh/id_ed25519' };
 }
 
-async function askAuth(prompt: Prompter, cluster: string, node: string, current: NodeAuth, secrets: PendingSecret[]): Promise<NodeAuth> {
+async function askAuth(
+  prompt: Prompter,
+  cluster: string,
+  node: string,
+  current: NodeAuth,
+  secrets: PendingSecret[],
+  env: NodeJS.ProcessEnv,
+): Promise<NodeAuth> {
   const method = await prompt.select({
     message: 'Authentication',
     choices: [
@@ -203,7 +210,7 @@ async function askAuth(prompt: Prompter, cluster: string, node: string, current:
     return { method, password: { env: env.trim() } };
   }
   const value = await prompt.password({ message: `Password for ${node}`, validate: (v) => (v ? true : 'empty password') });
-  const ref = passwordFileRef(cluster, node);
+  const ref = passwordFileRef(cluster, node, env);
   secrets.push({ path: ref.file!, value });
   return { method, password: ref };
 }

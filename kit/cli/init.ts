@@ -22,8 +22,7 @@ export function makeInitCommand(): Command {
     .option(
       '--node <spec>',
       'a node, repeat per node: name=pi-1,address=10.0.0.11[,port=22][,user=pi][,role=manager][,auth=agent|key|password][,key=~/.ssh/id_ed25519][,password-env=VAR|password-file=PATH]',
-      (v: string, acc: string[]) => [...acc, v],
-      [] as string[],
+      (v: string, acc: string[] = []) => [...acc, v],
     )
     .option('--manager <name>', 'the node that manages the cluster (default: the node with role=manager, else the first)')
     .addOption(new Option('--orchestrator <kind>', 'what runs the containers').choices(['swarm', 'k3s']))
@@ -48,7 +47,7 @@ Examples:
   $ edgefaas init --dry-run --yes ...     print the cluster.yaml it would write, write nothing
 
 Passwords never go on the command line: password-env=VAR or password-file=PATH (mode 0600).
-A typed password is kept in ~/.edgefaas/<cluster>/secrets/<node>-password (0600).`,
+A typed password is kept in ~/.edgefaas/<cluster>/secrets/<node>-password (0600; $EDGEFAAS_HOME moves ~/.edgefaas).`,
     )
     .action(async (_opts, cmd: Command) => {
       const ctx = contextOf(cmd);

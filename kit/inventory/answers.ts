@@ -65,8 +65,9 @@ export function buildCluster(a: InitAnswers, existing?: ClusterInput): ClusterIn
 }
 
 /** Where a password typed into the wizard is kept (mode 0600), as cluster.yaml refers to it. */
-export function passwordFileRef(cluster: string, node: string): SecretRef {
-  return { file: `~/.edgefaas/${cluster}/secrets/${node}-password` };
+export function passwordFileRef(cluster: string, node: string, env: NodeJS.ProcessEnv = process.env): SecretRef {
+  const home = env.EDGEFAAS_HOME ? env.EDGEFAAS_HOME.replace(/\/+$/, '') : '~/.edgefaas';
+  return { file: `${home}/${cluster}/secrets/${node}-password` };
 }
 
 /** `10.0.0.11:2222` -> address and port; a bare name, IP or IPv6 address has no port. */

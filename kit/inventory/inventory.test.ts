@@ -115,3 +115,11 @@ describe('wizard helpers', () => {
     expect(userFromBanner('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3')).toBeUndefined();
   });
 });
+
+describe('typed passwords', () => {
+  it('are kept under EDGEFAAS_HOME when set, else ~/.edgefaas', async () => {
+    const { passwordFileRef } = await import('./answers.ts');
+    expect(passwordFileRef('lab', 'pi-3', {})).toEqual({ file: '~/.edgefaas/lab/secrets/pi-3-password' });
+    expect(passwordFileRef('lab', 'pi-3', { EDGEFAAS_HOME: '/srv/ef/' })).toEqual({ file: '/srv/ef/lab/secrets/pi-3-password' });
+  });
+});

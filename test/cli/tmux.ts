@@ -14,8 +14,10 @@ export class TmuxTerminal {
   static start(name: string, command: string, opts: { cwd: string; env: Record<string, string> }): TmuxTerminal {
     const t = new TmuxTerminal(name);
     const env = Object.entries(opts.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    // env -i: only the given environment (no EDGEFAAS_HOME, agent or colour settings leak in).
+    // env -i: only the given environment (no EDGEFAAS_HOME, agent or colour settings leak in).
     // `; sleep` keeps the pane (and its last screen) after the command exits; the exit code is echoed.
-    const line = `cd ${shellQuote(opts.cwd)} && env ${env} ${command}; echo "[exit $?]"; sleep 600`;
+    const line = `cd ${shellQuote(opts.cwd)} && env -i ${env} ${command}; echo "[exit $?]"; sleep 600`;
     t.tmux('new-session', '-d', '-s', name, '-x', '220', '-y', '60', line);
     return t;
   }
