@@ -9,7 +9,7 @@
  *   backend            tfjs backend the workers use
  * Env: BENCH_N (requests per measurement, default 12), PHOTO (default darknet's dog.jpg).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,8 @@ interface Server {
 async function startServer(workers: number): Promise<Server> {
   const port = await freePort();
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'function/src/main.ts'], {
+  // The compiled function, as the images run it (tsx's loader would add its own memory to each worker).
+  const child = spawn(process.execPath, ['function/dist/main.js'], {
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -76,6 +77,7 @@ function workerPeakRssMb(server: Server): number[] {
 async function main(): Promise<void> {
   const cores = availableParallelism();
   const many = Math.max(2, defaultWorkers());
+  execFileSync('npm', ['run', '--silent', 'build:function'], { cwd: join(import.meta.dirname, '..'), stdio: 'inherit' });
   log(`${cores} cores, load average ${loadavg()[0]!.toFixed(1)} at start; N=${N}; photo ${photoPath}`);
 
   // The bare model, in this process, as the function's workers hold it.

@@ -6,7 +6,7 @@
 import { loadCatdogHead } from './catdog.ts';
 import type { ModelName } from './config.ts';
 import { loadResNet50, runHead, topK, type Prediction } from './model.ts';
-import { INPUT_SIZE } from './preprocess.ts';
+import { INPUT_SIZE } from './input.ts';
 
 export interface Classification {
   /** One score per label of the model asked for. */

@@ -6,7 +6,7 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { INPUT_SIZE } from './preprocess.ts';
+import { INPUT_SIZE } from './input.ts';
 import { tf } from './backend.ts';
 
 export const FEATURE_LAYER = 'avg_pool';

@@ -4,8 +4,9 @@
  * `preprocess_input` in caffe mode (RGB -> BGR, minus the ImageNet channel means, no scaling).
  */
 import sharp from 'sharp';
+import { INPUT_SIZE } from './input.ts';
 
-export const INPUT_SIZE = 224;
+export { INPUT_SIZE };
 /** ImageNet channel means in BGR order, as keras.applications.imagenet_utils subtracts them. */
 export const CAFFE_MEANS_BGR = [103.939, 116.779, 123.68] as const;
 
