@@ -130,4 +130,14 @@ describe('edgefaas doctor on the lab', () => {
     expect(accepted.stdout).toContain(`pi-1: host key replaced (${oldFp} -> ${newFp})`); // the ed25519 key, as ssh shows
     expect((await cli(['doctor', '--node', 'pi-1'])).code).toBe(0);
   });
+
+  it('leaves nothing behind on lab down, even after Docker and a swarm ran on a node', async () => {
+    const bridges = async () => (await run('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: eflab-labtest:/.test(l));
+    expect(await bridges()).toHaveLength(1);
+    await lab.stop();
+    expect(await bridges()).toEqual([]);
+    const left = await run('sh', ['-c', 'docker ps -aq --filter label=edgefaas.lab=labtest; docker volume ls -q --filter label=edgefaas.lab=labtest; docker network ls -q --filter label=edgefaas.lab=labtest;']);
+    expect(left.stdout).toBe('');
+    expect((await run('sh', ['-c', 'iptables-save | grep -c "10\\.99\\.1\\." || true'])).stdout).toBe('0\n');
+  });
 });
