@@ -109,5 +109,7 @@ export async function extractImage(body: Buffer, contentType: string | undefined
   const type = mediaType(contentType);
   if (type === 'multipart/form-data') return { bytes: await fromMultipart(body, contentType!), form: 'multipart' };
   if (type === 'application/json' || type.endsWith('+json')) return { bytes: fromJson(body), form: 'json' };
+  // `curl -d '{"img": ...}'` labels JSON as a form; no image format starts with '{', so read it as JSON.
+  if (/^\s*\{/.test(body.subarray(0, 64).toString('latin1'))) return { bytes: fromJson(body), form: 'json' };
   return { bytes: body, form: 'raw' };
 }

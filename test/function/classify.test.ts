@@ -124,6 +124,12 @@ describe('inputs', () => {
     expect(j.predictions).toEqual(raw.predictions);
   });
 
+  it('reads a JSON body sent without a JSON content type (curl -d)', async () => {
+    const res = await post(JSON.stringify({ img: dogJpg.toString('base64') }), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Answer).predictions[0]!.label).toBe('malamute');
+  });
+
   it('multipart without an "image" field takes the first file', async () => {
     const form = new FormData();
     form.append('photo', new Blob([dogJpg]), 'dog.jpg');
