@@ -26,7 +26,7 @@ export async function ensureNodeImage(log: (line: string) => void = () => {}): P
     throw new LabError(`building the lab's Debian base failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' ')}; run scripts/setup first`);
   }
   const hash = createHash('sha256').update(base);
-  for (const f of ['Dockerfile', 'boot.sh']) hash.update(await fs.readFile(nodeDir + f));
+  for (const f of (await fs.readdir(nodeDir)).sort()) hash.update(f).update(await fs.readFile(nodeDir + f));
   const tag = `edgefaas/labnode:${hash.digest('hex').slice(0, 12)}`;
   if ((await docker(['image', 'inspect', tag], { allowFail: true })).code === 0) return tag;
   log(`building lab node image ${tag}`);
