@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultWorkers, loadConfig, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
+import { ConfigError, defaultWorkers, loadConfig, nativeBackendInstalled, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
 
 const GB = 1024 ** 3;
 
@@ -28,6 +28,10 @@ describe('workers', () => {
     expect(defaultWorkers(4, 2 * GB)).toBe(Math.floor((2 * GB - 150 * 1024 * 1024) / WORKER_MEMORY_BYTES));
     expect(defaultWorkers(4, 256 * 1024 * 1024)).toBe(1);
   });
+
+  it('is one with the native TensorFlow backend, which uses every core itself', () => {
+    expect(defaultWorkers(4, 8 * GB, true)).toBe(1);
+  });
 });
 
 describe('loadConfig', () => {
@@ -36,6 +40,11 @@ describe('loadConfig', () => {
   it('uses the watchdog names and defaults', () => {
     const c = loadConfig({ MODEL_DIR: modelDir, WORKERS: '3', exec_timeout: '45s', max_inflight: '7' });
     expect(c).toMatchObject({ port: 8080, model: 'resnet50', workers: 3, maxInflight: 7, execTimeoutMs: 45_000, readTimeoutMs: 30_000, maxBodyBytes: 10 * 1024 * 1024 });
+  });
+
+  it('defaults workers by whether tfjs-node is installed', () => {
+    expect(loadConfig({ MODEL_DIR: modelDir }).workers).toBe(defaultWorkers(undefined, undefined, nativeBackendInstalled()));
+    expect(loadConfig({ MODEL_DIR: modelDir, TFJS_BACKEND: 'wasm' }).workers).toBe(defaultWorkers());
   });
 
   it('bounds concurrency by default (4 per worker)', () => {

@@ -78,9 +78,23 @@ export function memoryLimitBytes(): number {
   return limit;
 }
 
-/** One worker per core, but no more than memory holds (a 1 GB Pi gets one). */
-export function defaultWorkers(cores = availableParallelism(), memory = memoryLimitBytes()): number {
+/**
+ * One worker per core, but no more than memory holds (a 1 GB Pi gets one). With the native
+ * TensorFlow backend one worker already spreads each predict over every core.
+ */
+export function defaultWorkers(cores = availableParallelism(), memory = memoryLimitBytes(), nativeBackend = false): number {
+  if (nativeBackend) return 1;
   return Math.max(1, Math.min(cores, Math.floor((memory - MAIN_MEMORY_BYTES) / WORKER_MEMORY_BYTES)));
+}
+
+/** Whether the optional @tensorflow/tfjs-node installed here (resolved, not loaded). */
+export function nativeBackendInstalled(): boolean {
+  try {
+    import.meta.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function defaultModelDir(env: NodeJS.ProcessEnv): string {
@@ -92,7 +106,8 @@ const bundledHeadDir = fileURLToPath(new URL('../models/catdog', import.meta.url
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
   const model = (env.MODEL || 'resnet50') as ModelName;
   if (!MODELS.includes(model)) throw new ConfigError(`MODEL=${env.MODEL} is not served here; choose one of ${MODELS.join(', ')}`);
-  const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers());
+  const native = nativeBackendInstalled() && !['wasm', 'cpu'].includes(env.TFJS_BACKEND ?? '');
+  const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers(undefined, undefined, native));
   const modelDir = env.MODEL_DIR || defaultModelDir(env);
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new ConfigError(`no ResNet50 model in ${modelDir}: run \`npm run fetch-model\` (or set MODEL_DIR to where it is)`);
