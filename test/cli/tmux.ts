@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -8,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export class TmuxTerminal {
   private readonly socket: string;
   private constructor(readonly name: string) {
-    this.socket = `edgefaas-test-${name}-${process.pid}`;
+    this.socket = join(tmpdir(), `edgefaas-tmux-${name}-${process.pid}.sock`);
   }
 
   static start(name: string, command: string, opts: { cwd: string; env: Record<string, string> }): TmuxTerminal {
@@ -23,7 +26,7 @@ export class TmuxTerminal {
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
   }
 
   /** The visible text and history; with `escapes`, colour and style codes too. */
@@ -82,6 +85,7 @@ export class TmuxTerminal {
     } catch {
       // already gone
     }
+    rmSync(this.socket, { force: true });
   }
 }
 

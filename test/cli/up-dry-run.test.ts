@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,7 @@ describe('edgefaas up --dry-run on a three-node cluster', { timeout: 180_000 }, 
 
   afterAll(async () => {
     await lab?.stop();
+    if (cwd) await rm(cwd, { recursive: true, force: true });
   });
 
   it('prints the commands for every node, with sudo shown and secrets only as <secret on stdin>', () => {
