@@ -109,14 +109,4 @@ export function runHead(head: tf.LayersModel, features: Float32Array, count = 1)
   return tf.tidy(() => (head.predict(tf.tensor2d(features, [count, FEATURE_SIZE])) as tf.Tensor).dataSync() as Float32Array);
 }
 
-export interface Prediction {
-  label: string;
-  class: number;
-  score: number;
-}
-
-/** The k best classes of one score row, highest first. */
-export function topK(scores: Float32Array, labels: string[], k: number): Prediction[] {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
-  return order.slice(0, k).map((i) => ({ label: labels[i] ?? String(i), class: i, score: scores[i]! }));
-}
+export { topK, type Prediction } from './topk.ts';

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extractImage, HttpError, readBody } from './body.ts';
 import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
-import { topK, type Prediction } from './model.ts';
+import { topK, type Prediction } from './topk.ts';
 import { uploadPage } from './page.ts';
 import { ExecTimeoutError, WorkerUnavailableError, type InferResult, type PoolInfo } from './pool.ts';
 import { ImageInputError, preprocess } from './preprocess.ts';
