@@ -52,9 +52,13 @@ describe('timeouts', () => {
     );
   });
 
-  it('refuses an exec_timeout not below write_timeout', () => {
-    expect(() => checkTimeouts('catdog', { exec_timeout: '60s', write_timeout: '60s' }, 300_000)).toThrow(
-      'function catdog: exec_timeout 60s is not below write_timeout 60s; raise write_timeout in stack.yml',
+  it('refuses an exec_timeout above write_timeout', () => {
+    expect(() => checkTimeouts('catdog', { exec_timeout: '61s', write_timeout: '60s' }, 300_000)).toThrow(
+      'function catdog: exec_timeout 61s is above write_timeout 60s, so answers would be cut off; raise write_timeout in stack.yml',
     );
+  });
+
+  it("accepts the watchdog's defaults (both 30s) when stack.yml sets none", () => {
+    expect(() => checkTimeouts('f', undefined, 300_000)).not.toThrow();
   });
 });

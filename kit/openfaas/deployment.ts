@@ -46,7 +46,7 @@ export function durationMs(text: string): number | undefined {
 
 /**
  * The function must give up before the gateway does (seed 5: otherwise users see the gateway's
- * 502 and the work runs on), and answer before its own write_timeout.
+ * 502 and the work runs on), and not outlive its own write_timeout (watchdog defaults: both 30s).
  */
 export function checkTimeouts(name: string, env: Record<string, string> | undefined, gatewayUpstreamMs: number): void {
   const exec = durationMs(env?.exec_timeout ?? '30s');
@@ -59,9 +59,9 @@ export function checkTimeouts(name: string, env: Record<string, string> | undefi
       `function ${name}: exec_timeout ${env?.exec_timeout} is not below the gateway's upstream_timeout (${gatewayUpstreamMs / 1000}s); lower exec_timeout in stack.yml`,
     );
   }
-  if (exec >= write) {
+  if (exec > write) {
     throw new TimeoutAlignmentError(
-      `function ${name}: exec_timeout ${env?.exec_timeout ?? '30s'} is not below write_timeout ${env?.write_timeout ?? '30s'}; raise write_timeout in stack.yml`,
+      `function ${name}: exec_timeout ${env?.exec_timeout ?? '30s'} is above write_timeout ${env?.write_timeout ?? '30s'}, so answers would be cut off; raise write_timeout in stack.yml`,
     );
   }
 }
