@@ -57,10 +57,11 @@ export class UpError extends Error {
 }
 
 /**
- * `edgefaas up` on Docker Swarm: probe every node (read-only), then converge in phases, each a plan
- * of Steps built from the probed facts: Docker (all nodes in parallel) -> swarm init on the first
- * manager -> joins -> labels -> LAN registry -> secrets and the OpenFaaS stack -> wait for the
- * gateway. A node that fails is reported; the others carry on. Nothing needed = nothing run.
+ * `edgefaas up` on Docker Swarm: probe every node (read-only), then converge with plans of Steps
+ * built from the probed facts. The first manager's chain (Docker, swarm init, images, registry,
+ * secrets, the OpenFaaS stack, wait for the gateway) runs beside each other node's (Docker, then
+ * join once the swarm exists, then labels). A node that fails is reported; the others carry on.
+ * Nothing needed = nothing run.
  */
 export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const { spec } = d;
@@ -105,25 +106,50 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const registryAddr =
     spec.registry.mode === 'manager' ? `${addrOf(gw)}:${spec.registry.port}` : spec.registry.mode === 'external' ? spec.registry.address : undefined;
 
-  // 2. Docker everywhere
-  await phase(alive(), async (s) => {
-    const steps = dockerSteps(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] });
-    if (!steps.length) return;
-    await run(s, steps);
-    if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
-    else await probe(s);
-  });
-
   const ipvs = alive().every((s) => s.facts!.ipvs);
   if (!ipvs) {
     const without = states.filter((s) => s.facts && !s.facts.ipvs).map((s) => s.spec.name);
     notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh)`);
   }
 
-  // 3. swarm init on the first manager
-  let swarmReady = false;
-  if (!gw.error) {
+  // Docker on one node: install where missing, merge daemon.json, start, docker group.
+  const dockerOn = async (s: NodeState) => {
+    const steps = dockerSteps(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] });
+    if (!steps.length) return;
+    await run(s, steps);
+    if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
+    else await probe(s);
+  };
+  const labelsFor = (s: NodeState): Step[] => {
+    const id = s.facts!.swarm.nodeId || `<swarm node id of ${s.spec.name}>`;
+    const want: Record<string, string> = {
+      'edgefaas.node': s.spec.name,
+      'edgefaas.arch': s.facts!.arch,
+      'edgefaas.role': s.spec.role,
+      ...(s === gw ? { 'edgefaas.gateway': 'true' } : {}),
+      ...s.spec.labels,
+    };
+    const have = gw.facts!.manager?.nodes.find((n) => n.id === id)?.labels ?? {};
+    const missing = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
+    return Object.keys(missing).length ? [labelStep(id, s.spec.name, missing)] : [];
+  };
+
+  // The manager's chain and each worker's run side by side: workers install Docker while the
+  // manager inits the swarm, loads images and starts the registry; each joins once init is done.
+  let swarmReady!: (ok: boolean) => void;
+  const initialised = new Promise<boolean>((r) => (swarmReady = r));
+  let tokens: Promise<{ worker: string; manager: string }> | undefined;
+  const joinTokens = () =>
+    (tokens ??=
+      d.dryRun && gw.facts!.swarm.state !== 'active'
+        ? Promise.resolve({ worker: '<worker join token>', manager: '<manager join token>' })
+        : run(gw, [readJoinTokensStep()]).then(([out]) => parseJoinTokens(out ?? '')));
+  let managerJoins = Promise.resolve();
+
+  const managerChain = async () => {
     try {
+      if (gw.error) throw gw.error;
+      await dockerOn(gw);
       const f = gw.facts!;
       if (f.swarm.state === 'inactive' || f.swarm.state === '') {
         await run(gw, [swarmInitStep(addrOf(gw))]);
@@ -133,116 +159,97 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
           `${gw.spec.name} (${gw.spec.address}) is the first manager in cluster.yaml but is a worker of another swarm; on it run: sudo docker swarm leave --force; then run: edgefaas up`,
         );
       }
-      swarmReady = true;
+      await run(gw, labelsFor(gw));
+      swarmReady(true);
     } catch (e) {
       fail(gw, e);
+      swarmReady(false);
+      return;
     }
-  }
-
-  // 4. joins: workers in parallel, extra managers one at a time (Raft adds members one by one)
-  const others = alive().filter((s) => s !== gw);
-  if (swarmReady) {
-    const joiners: NodeState[] = [];
-    for (const s of others) {
-      try {
-        const m = membershipOf(s.spec, s.facts!, gw.facts!.manager);
-        if (m.kind === 'join') joiners.push(s);
-        else if (m.swarmRole !== s.spec.role) await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)]);
-      } catch (e) {
-        fail(s, e);
-      }
-    }
-    if (joiners.length) {
-      let tokens = { worker: '<worker join token>', manager: '<manager join token>' };
-      if (!(d.dryRun && gw.facts!.swarm.state !== 'active')) {
-        const [out] = await run(gw, [readJoinTokensStep()]);
-        tokens = parseJoinTokens(out ?? '');
-      }
-      const join = async (s: NodeState) => {
-        const role = s.spec.role;
-        await run(s, [swarmJoinStep({ role, managerAddr: addrOf(gw), advertiseAddr: addrOf(s), token: tokens[role] })]);
-        if (!d.dryRun) await probe(s);
-      };
-      await phase(joiners.filter((s) => s.spec.role === 'worker'), join);
-      for (const s of joiners.filter((x) => x.spec.role === 'manager')) await phase([s], join);
-    }
-  } else {
-    for (const s of others) fail(s, new UpError(`${s.spec.name}: not joined: the first manager ${gw.spec.name} is not ready (see its error); fix it, then run: edgefaas up`));
-  }
-
-  if (swarmReady && !gw.error) {
     try {
-      // 5. labels: arch, role, name, cluster.yaml's own; the gateway node gets edgefaas.gateway=true
-      if (!d.dryRun) await probe(gw);
-      const listed = gw.facts!.manager?.nodes ?? [];
-      const labelSteps: Step[] = [];
-      for (const s of [gw, ...others].filter((x) => !x.error)) {
-        const id = s.facts!.swarm.nodeId || `<swarm node id of ${s.spec.name}>`;
-        const want: Record<string, string> = {
-          'edgefaas.node': s.spec.name,
-          'edgefaas.arch': s.facts!.arch,
-          'edgefaas.role': s.spec.role,
-          ...(s === gw ? { 'edgefaas.gateway': 'true' } : {}),
-          ...s.spec.labels,
-        };
-        const have = listed.find((n) => n.id === id)?.labels ?? {};
-        const missing = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
-        if (Object.keys(missing).length) labelSteps.push(labelStep(id, s.spec.name, missing));
-      }
-      await run(gw, labelSteps);
-
-      // 6. images the nodes cannot pull, then the LAN registry
-      const sideload = spec.openfaas?.sideload ?? [];
-      const loaded: string[] = [];
-      for (const image of sideload.filter((i) => !gw.facts!.images.includes(i))) {
-        d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
-        if (!d.dryRun) await (d.sideload ?? sideloadImage)(image, gw.runner!);
-        gw.changes.push(`sideload ${image}`);
-        loaded.push(image);
-      }
-      const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
-      if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
-        const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
-        await run(gw, [registryServiceStep({ image, port: registryPort, ipvs }), waitForRegistryStep(registryPort)]);
-      }
-      const pushable = loaded.filter((i) => registryAddr && (i.startsWith(`${registryAddr}/`) || i.startsWith(`127.0.0.1:${registryPort}/`)));
-      if (pushable.length) {
-        await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${i} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
-      }
-
-      // 7. the gateway password (generated once, 0600 here, a Swarm secret there) and the stack
-      const secrets = gw.facts!.manager?.secrets ?? [];
-      let password = await readGatewayPassword(d.passwordFile);
-      if (password === undefined) {
-        if (secrets.includes('basic-auth-password')) {
-          throw new UpError(
-            `the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`,
-          );
-        }
-        password = generatePassword();
-        if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-        d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
-      }
-      await run(gw, createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password));
-      const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
-      const stack = renderSwarmStack({
-        gatewayArch: gw.facts!.arch,
-        gatewayNode: gw.spec.name,
-        ipvs,
-        gatewayPort: spec.gateway.port,
-        auth: spec.gateway.auth,
-        images: userImages,
-      });
-      if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
-        await run(gw, deployStackSteps(stack));
-      }
-
-      // 8. the gateway answers /healthz and an authenticated /system/functions
-      if (!d.dryRun) await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+      await openfaasOnManager();
     } catch (e) {
       fail(gw, e);
     }
-  }
+  };
+
+  const workerChain = async (s: NodeState) => {
+    try {
+      if (s.error) return;
+      await dockerOn(s);
+      if (!(await initialised)) {
+        throw new UpError(`${s.spec.name}: not joined: the first manager ${gw.spec.name} is not ready (see its error); fix it, then run: edgefaas up`);
+      }
+      const m = membershipOf(s.spec, s.facts!, gw.facts!.manager);
+      if (m.kind === 'join') {
+        const join = async () => {
+          const t = await joinTokens();
+          await run(s, [swarmJoinStep({ role: s.spec.role, managerAddr: addrOf(gw), advertiseAddr: addrOf(s), token: t[s.spec.role] })]);
+          if (!d.dryRun) await probe(s);
+        };
+        // Raft adds managers one at a time; workers join in parallel.
+        if (s.spec.role === 'manager') await (managerJoins = managerJoins.then(join, join));
+        else await join();
+      } else if (m.swarmRole !== s.spec.role) {
+        await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)]);
+      }
+      await run(gw, labelsFor(s));
+    } catch (e) {
+      fail(s, e);
+    }
+  };
+
+  const openfaasOnManager = async () => {
+    const sideload = spec.openfaas?.sideload ?? [];
+    const loaded: string[] = [];
+    for (const image of sideload.filter((i) => !gw.facts!.images.includes(i))) {
+      d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
+      if (!d.dryRun) await (d.sideload ?? sideloadImage)(image, gw.runner!);
+      gw.changes.push(`sideload ${image}`);
+      loaded.push(image);
+    }
+    const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
+    if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
+      const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
+      await run(gw, [registryServiceStep({ image, port: registryPort, ipvs }), waitForRegistryStep(registryPort)]);
+    }
+    // Images named for the LAN registry go into it, so any node can pull them.
+    const pushable = loaded.filter((i) => registryAddr && i.startsWith(`${registryAddr}/`));
+    if (pushable.length) {
+      await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${i} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
+    }
+
+    // The gateway password: generated once, 0600 here, a Swarm secret there.
+    const secrets = gw.facts!.manager?.secrets ?? [];
+    let password = await readGatewayPassword(d.passwordFile);
+    if (password === undefined) {
+      if (secrets.includes('basic-auth-password')) {
+        throw new UpError(
+          `the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`,
+        );
+      }
+      password = generatePassword();
+      if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
+      d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
+    }
+    await run(gw, createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password));
+    const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
+    const stack = renderSwarmStack({
+      gatewayArch: gw.facts!.arch,
+      gatewayNode: gw.spec.name,
+      ipvs,
+      gatewayPort: spec.gateway.port,
+      auth: spec.gateway.auth,
+      images: userImages,
+    });
+    if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
+      await run(gw, deployStackSteps(stack));
+    }
+    // up is done when the gateway answers /healthz and an authenticated /system/functions.
+    if (!d.dryRun) await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+  };
+
+  await Promise.all([managerChain(), ...states.filter((s) => s !== gw).map(workerChain)]);
 
   const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
   return {
