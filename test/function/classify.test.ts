@@ -124,6 +124,21 @@ describe('inputs', () => {
     expect(j.predictions).toEqual(raw.predictions);
   });
 
+  it('reads a chunked body, as the gateway forwards it', async () => {
+    const parts = [dogJpg.subarray(0, 50_000), dogJpg.subarray(50_000)];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = parts.shift();
+        if (next) controller.enqueue(new Uint8Array(next));
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${fn.url}/`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    sent.set(res.status, (sent.get(res.status) ?? 0) + 1);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Answer).predictions[0]!.label).toBe('malamute');
+  });
+
   it('reads a JSON body sent without a JSON content type (curl -d)', async () => {
     const res = await post(JSON.stringify({ img: dogJpg.toString('base64') }), { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expect(res.status).toBe(200);
