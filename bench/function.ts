@@ -7,6 +7,7 @@
  *   cold_over_warm     first answer after process start / a warm answer (goal <= 4)
  *   rss_mb             peak resident memory (VmHWM) of the largest worker process (goal <= 450)
  *   backend            tfjs backend the workers use
+ *   others_cpu_share_c4  share of the machine's CPU other programs used during the c4 rounds
  * Env: BENCH_N (requests per measurement, default 12), PHOTO (default darknet's dog.jpg).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -67,6 +68,23 @@ async function throughput(url: string, concurrency: number, total: number): Prom
   return (total * 1000) / (performance.now() - t);
 }
 
+/** Busy and total CPU jiffies of the whole machine. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/** CPU jiffies used so far by a server and its workers. */
+function serverCpu(server: Server): number {
+  const pid = server.child.pid!;
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return [String(pid), ...kids].reduce((sum, p) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return sum + Number(fields[11]) + Number(fields[12]);
+  }, 0);
+}
+
 /** Peak resident memory (VmHWM) of each worker process of a server. */
 function workerPeakRssMb(server: Server): number[] {
   const pid = server.child.pid!;
@@ -106,10 +124,17 @@ async function main(): Promise<void> {
   // Concurrency 4: one worker and `many` workers, alternating rounds.
   const oneRate: number[] = [];
   const manyRate: number[] = [];
+  // How much of the machine others used meanwhile: with the cores busy elsewhere, more workers cannot help.
+  const cpu0 = machineCpu();
+  const ours0 = serverCpu(one) + serverCpu(several);
   for (let round = 0; round < 3; round++) {
     oneRate.push(await throughput(one.url, 4, N));
     manyRate.push(await throughput(several.url, 4, N));
   }
+  const cpu1 = machineCpu();
+  const ours1 = serverCpu(one) + serverCpu(several);
+  const othersShare = Math.max(0, (cpu1.busy - cpu0.busy - (ours1 - ours0)) / (cpu1.total - cpu0.total));
+  log(`c4: others used ${(othersShare * 100).toFixed(0)}% of the machine's CPU meanwhile`);
   log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s`);
 
   const rss = [...workerPeakRssMb(one), ...workerPeakRssMb(several)];
@@ -131,6 +156,7 @@ async function main(): Promise<void> {
     cold_ms: r3(coldMs),
     start_to_ready_s: r3((one.readyAt - one.startedAt) / 1000),
     load_avg_1m: r3(loadavg()[0]!),
+    others_cpu_share_c4: r3(othersShare),
   };
   console.log(JSON.stringify(result));
   process.exit(0);
