@@ -54,7 +54,16 @@ interface Slot {
 const here = import.meta.url;
 // Under tsx (npm start, tests) the worker is TypeScript; built (function/dist) it is plain JS.
 const workerFile = fileURLToPath(new URL(here.endsWith('.ts') ? './worker.ts' : './worker.js', here));
-const workerExecArgv = here.endsWith('.ts') ? ['--import', 'tsx'] : [];
+const workerExecArgv = here.endsWith('.ts') ? ['--import', tsxLoader()] : [];
+
+/** tsx's loader by absolute URL: a bare `tsx` would resolve from the cwd, which may be anywhere. */
+function tsxLoader(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
 
 export class WorkerPool {
   private slots: Slot[] = [];

@@ -1,15 +1,19 @@
 /** `edgefaas serve`: the kit's way to run the function locally, flags over env. */
 import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { freePort, photo, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, photo, REPO, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
 
 let fn: FunctionProcess | undefined;
 afterAll(async () => fn?.stop());
 
-it('serves the classifier on the port given, and stops on Ctrl-C', async () => {
+it('serves the classifier on the port given, from any directory, and stops on Ctrl-C', async () => {
   const port = await freePort();
   // PORT in the environment is not a port at all: the flag must win over it.
-  fn = await startFunctionProcess({ PORT: 'not-a-port' }, ['bin/edgefaas.js', 'serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '1'], port);
+  // Run from another directory, as an installed `edgefaas` would be.
+  const bin = join(REPO, 'bin', 'edgefaas.js');
+  fn = await startFunctionProcess({ PORT: 'not-a-port' }, [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '1'], port, tmpdir());
   const url = fn.url;
   await waitReady(url);
   const res = await fetch(`${url}/`, { method: 'POST', body: readFileSync(photo('dog.jpg')) });

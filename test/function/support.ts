@@ -40,10 +40,11 @@ export async function startFunctionProcess(
   env: Record<string, string> = {},
   command: string[] = ['--import', 'tsx', 'function/src/main.ts'],
   port?: number,
+  cwd = REPO,
 ): Promise<FunctionProcess> {
   port ??= await freePort();
   const child = spawn(process.execPath, command, {
-    cwd: REPO,
+    cwd,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
