@@ -8,6 +8,7 @@
  *   rss_mb             peak resident memory (VmHWM) of the largest worker process (goal <= 450)
  *   backend            tfjs backend the workers use
  *   others_cpu_share_c4  share of the machine's CPU other programs used during the c4 rounds
+ *   cpu_ms_per_img_*     CPU time per image (server + workers) with 1 and N workers (USER_HZ 100)
  * Env: BENCH_N (requests per measurement, default 12), PHOTO (default darknet's dog.jpg).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -126,13 +127,21 @@ async function main(): Promise<void> {
   const manyRate: number[] = [];
   // How much of the machine others used meanwhile: with the cores busy elsewhere, more workers cannot help.
   const cpu0 = machineCpu();
-  const ours0 = serverCpu(one) + serverCpu(several);
+  const oneCpu0 = serverCpu(one);
+  const manyCpu0 = serverCpu(several);
+  const ours0 = oneCpu0 + manyCpu0;
   for (let round = 0; round < 3; round++) {
     oneRate.push(await throughput(one.url, 4, N));
     manyRate.push(await throughput(several.url, 4, N));
   }
   const cpu1 = machineCpu();
-  const ours1 = serverCpu(one) + serverCpu(several);
+  const oneCpu1 = serverCpu(one);
+  const manyCpu1 = serverCpu(several);
+  const ours1 = oneCpu1 + manyCpu1;
+  // CPU per image (server + workers): equal for 1 and N workers means N workers scale with free cores.
+  const jiffyMs = 1000 / 100;
+  const cpuPerImgOne = ((oneCpu1 - oneCpu0) * jiffyMs) / (3 * N);
+  const cpuPerImgMany = ((manyCpu1 - manyCpu0) * jiffyMs) / (3 * N);
   const othersShare = Math.max(0, (cpu1.busy - cpu0.busy - (ours1 - ours0)) / (cpu1.total - cpu0.total));
   log(`c4: others used ${(othersShare * 100).toFixed(0)}% of the machine's CPU meanwhile`);
   log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s`);
@@ -157,6 +166,8 @@ async function main(): Promise<void> {
     start_to_ready_s: r3((one.readyAt - one.startedAt) / 1000),
     load_avg_1m: r3(loadavg()[0]!),
     others_cpu_share_c4: r3(othersShare),
+    cpu_ms_per_img_one_worker: r3(cpuPerImgOne),
+    cpu_ms_per_img_workers: r3(cpuPerImgMany),
   };
   console.log(JSON.stringify(result));
   process.exit(0);
