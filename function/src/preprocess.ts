@@ -72,7 +72,7 @@ export function resizeNearestLikePillow(img: RgbImage, outW = INPUT_SIZE, outH =
 }
 
 /**
- * Decodes JPEG, PNG, WebP or GIF (first frame) to 8-bit sRGB-less RGB, in memory.
+ * Decodes JPEG, PNG, WebP or GIF (first frame) to 8-bit RGB, in memory.
  * The embedded ICC profile is ignored and EXIF orientation is not applied: Pillow, and so
  * Keras, does neither, and both change which class wins on some photos.
  */
