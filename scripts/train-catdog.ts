@@ -26,7 +26,7 @@ export const DEFAULT_OUT = join(REPO, 'function', 'models', 'catdog');
 /** Bump when preprocess.ts changes what the base sees, so cached features are not reused. */
 export const PREPROCESS_VERSION = 'pil-nearest/no-icc/caffe-bgr/1';
 const LEARNING_RATE = 0.01;
-const L2_GRID = [0, 1e-4, 1e-3, 1e-2];
+const L2_GRID = [0, 1e-3, 1e-2, 1e-1, 1];
 const EPOCH_GRID = [50, 100, 200, 400];
 
 // ---------- photos and their features ----------
