@@ -60,6 +60,11 @@ function wantsText(req: IncomingMessage): boolean {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** of-watchdog's header: the gateway passes it on, the async queue worker reports it. */
+function stampDuration(res: ServerResponse, started: number): void {
+  res.setHeader('X-Duration-Seconds', ((performance.now() - started) / 1000).toFixed(6));
+}
+
 const LINGER_MS = 2000;
 
 function lingerThenClose(req: IncomingMessage): void {
@@ -73,23 +78,24 @@ function lingerThenClose(req: IncomingMessage): void {
 export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
   let inflight = 0;
 
-  async function classify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function classify(req: IncomingMessage, res: ServerResponse, url: URL, started: number): Promise<void> {
     if (!inference.ready || !inference.info) {
       throw new HttpError(503, 'the model is still loading; retry in a few seconds', { 'Retry-After': '2' });
     }
     const top = parseTop(url);
     const model = parseModel(url, config.model, inference.info.models);
     const body = await readBody(req, config.maxBodyBytes);
-    const started = performance.now();
+    const decodeStart = performance.now();
     const { bytes } = await extractImage(body, req.headers['content-type']);
     const input = await preprocess(bytes, { maxPixels: config.maxPixels });
-    const decodeMs = performance.now() - started;
+    const decodeMs = performance.now() - decodeStart;
     const remaining = Math.max(1, config.execTimeoutMs - decodeMs);
     const { scores, imagenetTop1, inferMs } = await inference.run(input, remaining, model);
     metrics.inferenceSeconds.observe(inferMs / 1000);
     const predictions = topK(scores, inference.info.models[model] ?? inference.info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
     if (wantsText(req)) {
       const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
+      stampDuration(res, started);
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
       return;
@@ -100,6 +106,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       ...(imagenetTop1 && { imagenet_top1: { ...imagenetTop1, score: round3(imagenetTop1.score) } }),
       timings_ms: { decode: round3(decodeMs), infer: round3(inferMs) },
     };
+    stampDuration(res, started);
     sendJson(res, 200, answer);
   }
 
@@ -120,16 +127,20 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     inflight++;
     metrics.inflight.set(inflight);
     const end = metrics.requestSeconds.startTimer();
+    const started = performance.now();
     // of-watchdog's write_timeout: an answer not written by then is cut off.
     const writeTimer = setTimeout(() => res.writableFinished || res.destroy(), config.writeTimeoutMs);
     try {
-      await classify(req, res, url);
+      await classify(req, res, url, started);
       metrics.requests.inc({ status: String(res.statusCode) });
     } catch (err) {
       const { status, message, headers } = statusOf(err);
       if (status === 500) log(`classify: ${message}`);
       metrics.requests.inc({ status: String(status) });
-      if (!res.headersSent) sendJson(res, status, { error: message }, headers);
+      if (!res.headersSent) {
+        stampDuration(res, started);
+        sendJson(res, status, { error: message }, headers);
+      }
       // A refused body may still be arriving. Discard it (never buffer) for a moment so the client
       // reads the 413 instead of a reset, then hang up.
       if (status === 413) res.on('finish', () => lingerThenClose(req));

@@ -76,6 +76,15 @@ describe('answers of Keras ResNet50 on real photos', () => {
     expect(a.timings_ms.infer).toBeGreaterThan(0);
   });
 
+  it("stamps answers with of-watchdog's X-Duration-Seconds", async () => {
+    const res = await post(dogJpg);
+    await res.arrayBuffer();
+    const seconds = Number(res.headers.get('x-duration-seconds'));
+    expect(res.headers.get('x-duration-seconds')).toMatch(/^\d+\.\d{6}$/);
+    expect(seconds).toBeGreaterThan(0.01);
+    expect(seconds).toBeLessThan(60);
+  });
+
   it('eagle.jpg: a bird of prey', async () => {
     const a = await classify(readFileSync(photo('eagle.jpg')));
     expect(['kite', 'bald_eagle', 'vulture', 'great_grey_owl']).toContain(a.predictions[0]!.label);
