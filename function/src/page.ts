@@ -38,7 +38,10 @@ async function classify(file) {
   $('preview').style.display = 'block';
   $('status').textContent = 'Classifying ' + file.name + '...';
   try {
-    const res = await fetch(location.pathname + '?top=5', { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
+    // The page's own query (e.g. ?model=catdog) goes along with the photo.
+    const query = new URLSearchParams(location.search);
+    if (!query.has('top')) query.set('top', '5');
+    const res = await fetch(location.pathname + '?' + query, { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
     const answer = await res.json();
     if (!res.ok) throw new Error(answer.error || res.statusText);
     $('status').textContent = file.name + ': ' + answer.timings_ms.infer.toFixed(0) + ' ms';

@@ -57,3 +57,11 @@ it('says what was wrong with a file that is not an image', async () => {
   expect(await page.locator('#error').textContent()).toBe('Could not classify notes.txt: not an image: the body is not a JPEG, PNG, WebP or GIF');
   expect(await page.locator('.prediction').count()).toBe(0);
 });
+
+it('passes its own query on: /?model=catdog answers cat or dog', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${fn.url}/?model=catdog`);
+  await page.setInputFiles('#file', photo('dog.jpg'));
+  await page.locator('.prediction').first().waitFor({ timeout: 30_000 });
+  expect(await page.locator('.prediction .label').allTextContents()).toEqual(['dog', 'cat']);
+});
