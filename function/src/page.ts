@@ -45,6 +45,8 @@ async function classify(file) {
     const answer = await res.json();
     if (!res.ok) throw new Error(answer.error || res.statusText);
     $('status').textContent = file.name + ': ' + answer.timings_ms.infer.toFixed(0) + ' ms';
+    // catdog answers cat or dog for any photo; ImageNet's own top class shows when it is neither.
+    if (answer.imagenet_top1) $('status').textContent += ', ImageNet sees ' + answer.imagenet_top1.label + ' (' + (answer.imagenet_top1.score * 100).toFixed(0) + '%)';
     for (const p of answer.predictions) {
       const row = document.createElement('div');
       row.className = 'row prediction';
