@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DOGS_VS_CATS, photo } from '../../test/function/support.ts';
 import { caffeInput, decodeRgb, ImageInputError, loadImg224, pillowNearestIndices, preprocess, resizeNearestLikePillow } from './preprocess.ts';
 
 const PIL = '/usr/bin/python3';
+// Pillow reads files: test images made here go in a directory removed afterwards.
+const scratch = mkdtempSync(join(tmpdir(), 'edgefaas-preprocess-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** What Keras' load_img(target_size=(224, 224)) hands the model: Pillow's RGB, NEAREST resized. */
 function pillowReference(files: string[]): Buffer[] {
@@ -65,7 +69,7 @@ describe('preprocessing matches Keras load_img + preprocess_input', () => {
 
   it('ignores an embedded ICC profile, as Pillow does', async () => {
     // Pixels stored in Display P3 with its profile attached: colour-managed decoding changes them, Pillow does not.
-    const file = '/tmp/edgefaas-p3-test.jpg';
+    const file = join(scratch, 'p3.jpg');
     await sharp(readFileSync(photo('dog.jpg'))).withIccProfile('p3').jpeg({ quality: 95 }).toFile(file);
     const bytes = readFileSync(file);
     expect((await sharp(bytes).metadata()).icc).toBeDefined();
@@ -86,7 +90,7 @@ describe('other pixel formats become 3-channel 8-bit', () => {
     const img = await loadImg224(grey);
     expect(img.data.length).toBe(224 * 224 * 3);
     for (let p = 0; p < img.data.length; p += 3) expect(img.data[p]).toBe(img.data[p + 2]);
-    const file = '/tmp/edgefaas-grey-test.jpg';
+    const file = join(scratch, 'grey.jpg');
     writeFileSync(file, grey);
     expect(differingBytes(img.data, pillowReference([file])[0]!)).toBe(0);
   });
