@@ -13,11 +13,17 @@ export class SideloadError extends Error {
  * SSH, `docker load` there. For air-gapped Pis and for the lab, whose nodes reach no registry.
  */
 export async function sideloadImage(image: string, runner: Runner, dockerBin = 'docker'): Promise<void> {
+  await sideloadImages([image], runner, dockerBin);
+}
+
+/** Several images in one archive: layers they share cross the wire once. */
+export async function sideloadImages(images: string[], runner: Runner, dockerBin = 'docker'): Promise<void> {
+  const image = images.join(' ');
   const dir = await mkdtemp(join(tmpdir(), 'edgefaas-sideload-'));
   const tar = join(dir, 'image.tar');
   try {
     await new Promise<void>((resolve, reject) => {
-      const p = spawn(dockerBin, ['save', '-o', tar, image], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(dockerBin, ['save', '-o', tar, ...images], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.on('error', reject);

@@ -12,7 +12,7 @@ import { checkManagerCount, membershipOf, SwarmMembershipError } from './members
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
 import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
-import { sideloadImage } from './sideload.ts';
+import { sideloadImages } from './sideload.ts';
 
 export interface SwarmUpDeps {
   spec: ClusterSpec;
@@ -23,7 +23,7 @@ export interface SwarmUpDeps {
   log(line: string): void;
   passwordFile: string;
   fetch?: typeof globalThis.fetch;
-  sideload?(image: string, runner: Runner): Promise<void>;
+  sideload?(images: string[], runner: Runner): Promise<void>;
   gatewayWaitMs?: number;
 }
 
@@ -204,10 +204,10 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     const loaded: string[] = [];
     for (const image of sideload.filter((i) => !gw.facts!.images.includes(i))) {
       d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
-      if (!d.dryRun) await (d.sideload ?? sideloadImage)(image, gw.runner!);
       gw.changes.push(`sideload ${image}`);
       loaded.push(image);
     }
+    if (loaded.length && !d.dryRun) await (d.sideload ?? sideloadImages)(loaded, gw.runner!);
     const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
     if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
       const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;

@@ -41,7 +41,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     const up = await edgefaas(lab, ['up', '--yes']);
     outputs.push(up);
     expect(up.stderr).toBe('');
-    expect(up.code).toBe(0);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toMatch(/cluster up in [\d.]+s\. gateway: http:\/\/10\.99\.2\.11:8080/);
     expect(up.stdout).toContain('note: no IPVS on pi-1, pi-2, pi-3: services use --endpoint-mode dnsrr and host-mode published ports');
     console.log(`first up on 3 bare nodes (apt install of docker.io included): ${(up.ms / 1000).toFixed(1)} s`);
@@ -67,7 +67,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
   it('changes nothing on a second up, and says so', async () => {
     const again = await edgefaas(lab, ['up', '--yes']);
     outputs.push(again);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
     expect(again.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
     expect(again.stdout).toMatch(/nothing to change: the cluster is already up/);
@@ -77,12 +77,25 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
   it('status shows nodes with arch, role and state, services with replicas, and the gateway URL', async () => {
     const st = await edgefaas(lab, ['status']);
     outputs.push(st);
-    expect(st.code).toBe(0);
+    expect(st.code, st.stdout + st.stderr).toBe(0);
     expect(st.stdout).toMatch(/^pi-1\s+10\.99\.2\.11\s+x86_64\s+manager\s+ready$/m);
     expect(st.stdout).toMatch(/^pi-3\s+10\.99\.2\.13\s+x86_64\s+worker\s+ready$/m);
     expect(st.stdout).toMatch(/^func_gateway\s+1\/1\s+127\.0\.0\.1:5000\/edgefaas\/standin-gateway:/m);
     expect(st.stdout).toMatch(/^edgefaas-registry\s+1\/1\s+/m);
+    expect(st.stdout).toMatch(/^func_prometheus\s+1\/1\s+/m);
+    expect(st.stdout).toMatch(/^func_alertmanager\s+1\/1\s+/m);
     expect(st.stdout).toContain('gateway: http://10.99.2.11:8080 (healthy)');
+  });
+
+  it("runs the real Prometheus (Debian's), scraping the gateway's metrics on :8082", { timeout: 120_000 }, async () => {
+    let value: string | undefined;
+    for (let i = 0; i < 50 && value !== '1'; i++) {
+      const r = await fetch(`http://${manager}:9090/api/v1/query?query=${encodeURIComponent('up{job="gateway"}')}`).catch(() => undefined);
+      const body = r?.ok ? ((await r.json()) as { data: { result: Array<{ value: [number, string] }> } }) : undefined;
+      value = body?.data.result[0]?.value[1];
+      if (value !== '1') await new Promise((res) => setTimeout(res, 2000));
+    }
+    expect(value).toBe('1');
   });
 
   it('deploys a function through the stand-in as a real Swarm service a worker pulls from the LAN registry, and invokes it across nodes', { timeout: 300_000 }, async () => {
@@ -165,7 +178,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     }
     const next = await edgefaas(lab, ['up', '--yes']);
     outputs.push(next);
-    expect(next.code).toBe(0);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
     expect(next.stdout).toContain('[pi-3] start and enable docker (init script)');
     expect(next.stdout).toContain('[pi-3] join the swarm as worker (manager 10.99.2.11)');
     expect(await onNode(lab, 0, "docker node ls --filter name=pi-3 --format '{{.Status}}'")).toBe('Ready\n');
@@ -182,7 +195,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     await fs.writeFile(broken, stringify(doc));
     const r = await edgefaas(lab, ['up', '--yes'], { config: broken });
     outputs.push(r);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^pi-2: FAILED: pi-2: sudo refused the password for pi on pi@10\.99\.2\.12:22 \(wrong password\)/m);
     expect(r.stdout).toMatch(new RegExp(`^pi-4: FAILED: .*${lab.unreachable.replace(/\./g, '\\.')}`, 'm'));
     expect(r.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
@@ -193,7 +206,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
   it('never shows the gateway password or a join token, even with --verbose', async () => {
     const verbose = await edgefaas(lab, ['--verbose', 'up', '--yes']);
     outputs.push(verbose);
-    expect(verbose.code).toBe(0);
+    expect(verbose.code, verbose.stdout + verbose.stderr).toBe(0);
     expect(verbose.stderr).toMatch(/pi-1\$ sudo /);
     const tokens = (await onNode(lab, 0, 'docker swarm join-token -q worker; docker swarm join-token -q manager')).trim().split('\n');
     expect(tokens).toHaveLength(2);
@@ -208,7 +221,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
 
   it('down removes the stack and leaves the swarm but keeps Docker; up brings it back', { timeout: 600_000 }, async () => {
     const down = await edgefaas(lab, ['down', '--yes']);
-    expect(down.code).toBe(0);
+    expect(down.code, down.stdout + down.stderr).toBe(0);
     for (const i of [0, 1, 2]) {
       expect(await onNode(lab, i, "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe('inactive\n');
       expect(await onNode(lab, i, 'command -v dockerd')).toBe('/usr/sbin/dockerd\n');
@@ -217,7 +230,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     const again = await edgefaas(lab, ['down', '--yes']);
     expect(again.stdout).toBe('pi-1: nothing to remove\npi-2: nothing to remove\npi-3: nothing to remove\n');
     const up = await edgefaas(lab, ['up', '--yes']);
-    expect(up.code).toBe(0);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(await gw.listFunctions()).toEqual([]);
   });
 });

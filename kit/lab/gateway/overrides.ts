@@ -1,15 +1,16 @@
 import { ensureRegistryImage } from '../registry/image.ts';
 import { ensureStandinImage } from './image.ts';
+import { ensureMonitoringImages } from './monitoring/image.ts';
 
 /**
  * cluster.yaml's `openfaas` section for a lab: OpenFaaS's images cannot be pulled here, so the
  * gateway and faas-swarm services run the stand-in (which checks basic auth itself, hence no
- * basic-auth-plugin); Debian has no NATS Streaming or queue-worker, so async calls are not served;
- * prometheus/alertmanager are left out too. The registry is Debian's docker-registry. Every image is
- * sideloaded from this machine's docker to the manager.
+ * basic-auth-plugin); Debian has no NATS Streaming or queue-worker, so those are left out and async
+ * calls are not served. Prometheus and Alertmanager are the real ones, from Debian's packages, and the
+ * registry is Debian's docker-registry. Every image is sideloaded from this machine's docker.
  */
 export async function labOpenfaasSection(log: (line: string) => void = () => {}) {
-  const [standin, registry] = await Promise.all([ensureStandinImage(log), ensureRegistryImage(log)]);
+  const [standin, registry, monitoring] = await Promise.all([ensureStandinImage(log), ensureRegistryImage(log), ensureMonitoringImages(log)]);
   return {
     images: {
       gateway: standin,
@@ -17,10 +18,10 @@ export async function labOpenfaasSection(log: (line: string) => void = () => {})
       'basic-auth-plugin': null,
       nats: null,
       'queue-worker': null,
-      prometheus: null,
-      alertmanager: null,
+      prometheus: monitoring.prometheus,
+      alertmanager: monitoring.alertmanager,
       registry,
     },
-    sideload: [standin, registry],
+    sideload: [standin, registry, monitoring.prometheus, monitoring.alertmanager],
   };
 }
