@@ -8,3 +8,5 @@ cd "$(dirname "$0")/../.."
 # The stand-in gateway runs on Debian's Node; the lab registry is Debian's docker-registry.
 scripts/build-base --arch amd64 --include nodejs --name node >/dev/null
 scripts/build-base --arch amd64 --include docker-registry --name registry >/dev/null
+# The lab's Prometheus and Alertmanager are Debian's packages.
+scripts/build-base --arch amd64 --include prometheus,prometheus-alertmanager --name monitoring >/dev/null
