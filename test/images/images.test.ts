@@ -113,7 +113,7 @@ describe('multi-arch function images', () => {
     ]);
   });
 
-  it('re-pushes only the code layer after a one-line code change (under 1% of the image)', async () => {
+  it('re-pushes only the code layer after a one-line code change (under 1% of the image)', { timeout: 600_000 }, async () => {
     const app = join(dir, 'app');
     await cp(join(REPO_ROOT, 'function', 'dist'), join(app, 'dist'), { recursive: true });
     if (await access(join(REPO_ROOT, 'function', 'models')).then(() => true, () => false)) await symlink(join(REPO_ROOT, 'function', 'models'), join(app, 'models'));
