@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClusterSpec } from '../inventory/schema.ts';
+import type { ExecOptions, ExecResult, Runner } from '../plan/types.ts';
+import { swarmUp } from './up.ts';
+
+/**
+ * A scripted cluster: each fake node keeps the state the commands would change (docker installed,
+ * running, swarm membership) and answers the probe from it, so swarmUp's orchestration is checked
+ * without SSH. The lab test (test/swarm) runs the same code against real hosts.
+ */
+interface FakeNode { name: string; arch: string; docker: boolean; running: boolean; swarm: 'inactive' | 'active'; nodeId: string; manager: boolean }
+const TOKENS = { worker: 'SWMTKN-1-fake-worker-token', manager: 'SWMTKN-1-fake-manager-token' };
+
+function fakeCluster(nodes: FakeNode[], events: string[]) {
+  const leader = () => nodes.find((n) => n.manager && n.swarm === 'active');
+  const probe = (n: FakeNode) =>
+    [
+      `arch=${n.arch}`, 'ip=', 'os=debian', 'svc=systemd', `docker_installed=${+n.docker}`, 'docker_apt_repo=0', `docker_group=${+n.docker}`, 'ipvs=1',
+      ...(n.docker ? [`daemon_json=${Buffer.from('{"insecure-registries":["10.0.0.1:5000"],"log-driver":"json-file","log-opts":{"max-size":"10m","max-file":"3"}}').toString('base64')}`] : []),
+      `docker_running=${+n.running}`,
+      ...(n.running ? [`swarm_state=${n.swarm}`, `swarm_node_id=${n.nodeId}`, `swarm_manager=${n.manager && n.swarm === 'active'}`] : []),
+      ...(n.manager && n.swarm === 'active' && leader() === n
+        ? nodes.filter((x) => x.swarm === 'active' && x.nodeId.startsWith('id-')).map((x) => `node=${x.nodeId}|${x.name}|${x.manager ? 'manager' : 'worker'}|ready|active|a|${x.arch}|`)
+        : []),
+    ].join('\n');
+  return (node: FakeNode): Runner => ({
+    node: node.name,
+    async exec(command: string, o: ExecOptions = {}): Promise<ExecResult> {
+      const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0, ms: 1 });
+      if (command.includes('echo "arch=$(uname -m)"')) return ok(probe(node));
+      if (command.includes('apt-get install')) node.docker = true;
+      if (command.includes('systemctl enable --now docker')) node.running = true;
+      if (command.startsWith('docker swarm init')) Object.assign(node, { swarm: 'active', manager: true, nodeId: `id-${node.name}` });
+      if (command.startsWith('docker swarm join-token')) return ok(`${TOKENS.worker}\n${TOKENS.manager}\n`);
+      if (command.includes('POST /swarm/join')) {
+        const body = JSON.parse(o.stdin!);
+        events.push(`join-start ${node.name}`);
+        await new Promise((r) => setTimeout(r, 30));
+        Object.assign(node, { swarm: 'active', manager: body.JoinToken === TOKENS.manager, nodeId: `id-${node.name}` });
+        events.push(`join-end ${node.name}`);
+      }
+      return ok();
+    },
+    async upload() {},
+    async close() {},
+  });
+}
+
+const bare = (name: string): FakeNode => ({ name, arch: 'aarch64', docker: false, running: false, swarm: 'inactive', nodeId: '', manager: false });
+const fakeFetch = (async (url: string | URL) =>
+  new Response(String(url).endsWith('/system/functions') ? '[]' : '', { status: 200 })) as typeof fetch;
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>, fakes: FakeNode[]) {
+  dir = await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
+  const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: `10.0.0.${i + 1}` })) });
+  const events: string[] = [];
+  const log: string[] = [];
+  const runnerFor = fakeCluster(fakes, events);
+  const result = await swarmUp({
+    spec,
+    runner: async (n) => runnerFor(fakes.find((f) => f.name === n.name)!),
+    dryRun: false,
+    log: (l) => log.push(l),
+    passwordFile: join(dir, 'gateway-password'),
+    fetch: fakeFetch,
+  });
+  return { result, events, log };
+}
+
+describe('swarmUp orchestration', () => {
+  it('joins three managers one at a time (Raft) and never logs a join token', async () => {
+    const fakes = [bare('m1'), bare('m2'), bare('m3')];
+    const { result, events, log } = await up([{ name: 'm1', role: 'manager' }, { name: 'm2', role: 'manager' }, { name: 'm3', role: 'manager' }], fakes);
+    expect(result.ok).toBe(true);
+    expect(fakes.every((f) => f.swarm === 'active' && f.manager)).toBe(true);
+    expect(events).toEqual(['join-start m2', 'join-end m2', 'join-start m3', 'join-end m3']);
+    expect(log.join('\n')).not.toContain('SWMTKN');
+    expect(log).toContain('[m2] join the swarm as manager (manager 10.0.0.1)');
+  });
+
+  it('joins workers in parallel', async () => {
+    const { events } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), bare('w2')]);
+    expect(events.slice(0, 2).sort()).toEqual(['join-start w1', 'join-start w2']);
+  });
+
+  it('refuses a node that is in another swarm, and the others finish', async () => {
+    const stranger = { ...bare('w2'), docker: true, running: true, swarm: 'active' as const, nodeId: 'other-swarm-7' };
+    const { result } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), stranger]);
+    expect(result.ok).toBe(false);
+    expect(result.nodes.find((n) => n.node === 'w2')!.error).toBe(
+      'w2 (10.0.0.3) is already in another swarm (node id other-swarm-7); to move it, on w2 run: sudo docker swarm leave --force; then run: edgefaas up',
+    );
+    expect(result.nodes.filter((n) => n.node !== 'w2').every((n) => n.ok)).toBe(true);
+  });
+
+  it('reports every node unchanged on a second run', async () => {
+    const fakes = [bare('m1'), bare('w1')];
+    const nodes = [{ name: 'm1', role: 'manager' as const }, { name: 'w1', role: 'worker' as const }];
+    const first = await up(nodes, fakes);
+    expect(first.result.changed).toBe(true);
+    // The fake keeps no labels, secrets or stack, so only the swarm/docker parts can be idempotent here.
+    const second = await up(nodes, fakes);
+    expect(second.log.filter((l) => /install|swarm init|join the swarm/.test(l))).toEqual([]);
+  });
+});
