@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { ClusterInput } from '../inventory/schema.ts';
 import { writeSecretFile } from '../inventory/secrets.ts';
 import type { LabLayout } from './names.ts';
@@ -60,7 +60,10 @@ export function clusterHeader(name: string): string {
   return `# edgefaas lab ${name}: written by \`edgefaas lab up\`, removed by \`edgefaas lab down --name ${name}\`.\n`;
 }
 
-export function clusterYaml(layout: LabLayout, f: LabFiles): string {
+/** cluster.yaml's `openfaas:` section as a lab writes it (images this machine built, sideloaded by up). */
+export type LabOpenfaas = NonNullable<ClusterInput['openfaas']>;
+
+export function clusterYaml(layout: LabLayout, f: LabFiles, openfaas?: LabOpenfaas): string {
   const spec: ClusterInput = {
     version: 1,
     name: layout.name,
@@ -73,6 +76,7 @@ export function clusterYaml(layout: LabLayout, f: LabFiles): string {
       role: i === 0 ? 'manager' : 'worker',
     })),
     ssh: { knownHosts: f.knownHostsFile },
+    ...(openfaas ? { openfaas } : {}),
   };
   return clusterHeader(layout.name) + stringify(spec);
 }
@@ -85,9 +89,21 @@ export function sshConfigSnippet(layout: LabLayout, f: LabFiles): string {
   return `# edgefaas lab ${layout.name}: add "Include ${f.sshConfigFile}" to ~/.ssh/config to use these aliases.\n${blocks.join('\n')}`;
 }
 
-/** True when the file at path was written by this lab (so `lab up` may rewrite it and `lab down` remove it). */
+/**
+ * True when the file at path was written by this lab (so `lab up` may rewrite it and `lab down` remove it):
+ * it starts with the lab's header, or (a tool re-saved it and dropped the comment) it names the lab and
+ * trusts the lab's own known_hosts file.
+ */
 export async function isLabClusterFile(path: string, name: string): Promise<boolean | undefined> {
   const text = await fs.readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  return text.startsWith(clusterHeader(name));
+  if (text.startsWith(clusterHeader(name))) return true;
+  let doc: { name?: unknown; ssh?: { knownHosts?: unknown } } | undefined;
+  try {
+    doc = parse(text) as typeof doc;
+  } catch {
+    return false;
+  }
+  const known = doc?.ssh?.knownHosts;
+  return doc?.name === name && typeof known === 'string' && known.endsWith(`/labs/${name}/known_hosts`);
 }

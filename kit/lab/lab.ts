@@ -5,6 +5,7 @@ import { DEFAULT_CLUSTER_FILE } from '../inventory/load.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
 import { docker, lines } from './docker-cli.ts';
 import { clusterYaml, ensureSecrets, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
+import { labOpenfaasSection } from './gateway/overrides.ts';
 import { ensureNodeImage } from './image.ts';
 import { LAB_LABEL, LabError, labLayout, type LabLayout } from './names.ts';
 
@@ -132,7 +133,10 @@ async function hostKeys(container: string, address: string): Promise<string[]> {
   });
 }
 
-/** Makes (or finds) the lab's hosts and writes its cluster.yaml, ssh config snippet and known_hosts. */
+/**
+ * Makes (or finds) the lab's hosts and writes its cluster.yaml (with the `openfaas:` section `edgefaas up`
+ * needs here), ssh config snippet and known_hosts.
+ */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   requireRoot('up');
   await requireDocker();
@@ -153,7 +157,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
 
   let changed = await ensureNetwork(layout);
   await ensureSecrets(f);
-  const image = await ensureNodeImage(log);
+  // OpenFaaS's own images cannot be pulled by lab hosts: up sideloads the stand-in gateway, Debian's
+  // registry, Prometheus and Alertmanager, built here (once; reused while their recipes are unchanged).
+  const [image, openfaas] = await Promise.all([ensureNodeImage(log), labOpenfaasSection(log)]);
   const results = await Promise.all(
     layout.nodes.map(async (n) => {
       let touched = false;
@@ -177,7 +183,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   const known = results.flatMap((r) => r.keys).join('\n') + '\n';
   changed = (await writeIfChanged(f.knownHostsFile, known, 0o600)) || changed;
   changed = (await writeIfChanged(f.sshConfigFile, sshConfigSnippet(layout, f), 0o600)) || changed;
-  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f), 0o644)) || changed;
+  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f, openfaas), 0o644)) || changed;
   const nodes = layout.nodes.map(({ name, address, container }) => ({ name, address, container }));
   const state = { name: layout.name, subnet: layout.subnet, clusterFile, nodes };
   changed = (await writeIfChanged(f.stateFile, JSON.stringify(state, null, 2) + '\n', 0o600)) || changed;

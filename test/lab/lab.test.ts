@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadCluster } from '../../kit/inventory/load.ts';
 import { labDown, labStatus, labUp } from '../../kit/lab/index.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
 
@@ -72,6 +74,31 @@ describe('lab up / status / down', () => {
     expect(await sh(`docker ps -q --no-trunc --filter label=edgefaas.lab=${NAME} | sort`)).toBe(ids);
     expect(statSync(lab.clusterFile).mtimeMs).toBe(mtime);
     expect(await inNode(lab, 0, 'sha256sum /etc/shadow')).toBe(shadow);
+  });
+
+  it("writes the openfaas section up needs here: the stand-in gateway and Debian's registry and monitoring, sideloaded", async () => {
+    const spec = await loadCluster(lab.clusterFile);
+    const images = spec.openfaas!.images;
+    expect(images.gateway).toMatch(/^127\.0\.0\.1:5000\/edgefaas\/standin-gateway:[0-9a-f]{12}$/);
+    expect(images['faas-swarm']).toBe(images.gateway);
+    expect(images.registry).toMatch(/^127\.0\.0\.1:5000\/edgefaas\/lab-registry:/);
+    expect([images.nats, images['queue-worker'], images['basic-auth-plugin']]).toEqual([null, null, null]);
+    expect(spec.openfaas!.sideload).toEqual([images.gateway, images.registry, images.prometheus, images.alertmanager]);
+    for (const image of spec.openfaas!.sideload) expect((await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).stdout).toMatch(/^sha256:/);
+  });
+
+  it('accepts its cluster.yaml re-saved by another tool with the openfaas section set again, and settles', async () => {
+    const doc = parse(await readFile(lab.clusterFile, 'utf8'));
+    doc.openfaas = (await loadCluster(lab.clusterFile)).openfaas;
+    await writeFile(lab.clusterFile, stringify(doc));
+    const before = await readFile(lab.clusterFile, 'utf8');
+    expect(before).not.toMatch(/^# edgefaas lab/);
+    await labUp({ name: NAME, subnet: SUBNET, nodes: 3, clusterFile: lab.clusterFile, home: lab.home });
+    const after = await readFile(lab.clusterFile, 'utf8');
+    expect(after).toMatch(/^# edgefaas lab labtest: written by `edgefaas lab up`/);
+    expect(parse(after)).toEqual(parse(before));
+    const again = await labUp({ name: NAME, subnet: SUBNET, nodes: 3, clusterFile: lab.clusterFile, home: lab.home });
+    expect(again.changed).toBe(false);
   });
 
   it('answers `lab up` and `lab status` on the command line, as text and as JSON', async () => {

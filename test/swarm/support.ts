@@ -3,8 +3,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { labOpenfaasSection } from '../../kit/lab/gateway/overrides.ts';
+import { parse } from 'yaml';
 import { debianBase } from '../../kit/lab/registry/image.ts';
 import type { TestLab } from '../support/lab.ts';
 
@@ -36,11 +35,14 @@ export async function onNode(lab: TestLab, i: number, cmd: string): Promise<stri
   return (await run('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd], { maxBuffer: 16 << 20 })).stdout;
 }
 
-/** Adds the lab's `openfaas:` section (stand-in gateway, Debian registry, sideloads) to cluster.yaml. */
+/**
+ * `lab up` writes the `openfaas:` section (stand-in gateway, Debian registry, sideloads) itself now:
+ * this only checks that it is there and leaves the file exactly as `lab up` wrote it. Kept for
+ * test/deploy and bench/up, which called it to add the section.
+ */
 export async function useLabImages(lab: TestLab, file = lab.clusterFile): Promise<void> {
-  const doc = parse(await fs.readFile(file, 'utf8'));
-  doc.openfaas = await labOpenfaasSection();
-  await fs.writeFile(file, stringify(doc));
+  const doc = parse(await fs.readFile(file, 'utf8')) as { openfaas?: { sideload?: string[] } };
+  if (!doc.openfaas?.sideload?.length) throw new Error(`${file} has no openfaas.sideload: lab up should have written it`);
 }
 
 /** A tiny of-watchdog-style function (echoes what it got as JSON) tagged for the manager's registry. */

@@ -11,7 +11,7 @@ import { gatewayPasswordFile } from '../../kit/swarm/credentials.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { swarmUp } from '../../kit/swarm/up.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { buildEchoImage, edgefaas, onNode, useLabImages, type Run } from './support.ts';
+import { buildEchoImage, edgefaas, onNode, type Run } from './support.ts';
 
 /**
  * `edgefaas up` against three real lab hosts (sshd, user pi with sudo, no Docker): Docker from
@@ -28,7 +28,6 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
 
   beforeAll(async () => {
     lab = await startLab({ name: 'swarmtest', subnet: '10.99.2.0/24', nodes: 3 });
-    await useLabImages(lab);
     await buildEchoImage(echoImage);
   });
 
