@@ -27,7 +27,8 @@ await run('npm', ['run', 'build:function'], { cwd: root });
 const dir = await mkdtemp(join(tmpdir(), 'bench-images-'));
 const reg = await startLocalRegistry(join(dir, 'registry'));
 const docker = new ImageDocker();
-const common = { repoRoot: root, cacheDir: cacheDir(), modelsDir: modelsDir(), docker, base: (p: (typeof PLATFORMS)[number]) => debianBase(root, p) };
+// Its own local tags, so removing them at the end never touches edgefaas/function.
+const common = { repository: 'edgefaas/bench-function', repoRoot: root, cacheDir: cacheDir(), modelsDir: modelsDir(), docker, base: (p: (typeof PLATFORMS)[number]) => debianBase(root, p) };
 try {
   // Warm what is not under test: bases and node_modules staging.
   await buildImages({ ...common, platforms: PLATFORMS, appDir: join(root, 'function') });

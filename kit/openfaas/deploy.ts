@@ -1,4 +1,4 @@
-import { FunctionNotFoundError, GatewayError, type GatewayClient } from '../gateway/index.ts';
+import { FunctionNotFoundError, GatewayError, GatewayUnreachableError, type GatewayClient } from '../gateway/index.ts';
 import { checkTimeouts, toDeployment } from './deployment.ts';
 import { GATEWAY_UPSTREAM_TIMEOUT_MS } from './functions.ts';
 import { parseAnswer, type Prediction } from './invoke.ts';
@@ -115,7 +115,8 @@ async function smokeTest(gateway: GatewayClient, name: string, s: SmokeTest, dea
       last = `${res.status} ${res.body.toString('utf8').slice(0, 200)}`;
       if (res.status !== 503 && res.status !== 429) throw new DeployError(`smoke test failed: function ${name} answered ${last}; run: edgefaas invoke ${name} PHOTO`);
     } catch (e) {
-      const retryable = e instanceof FunctionNotFoundError || (e instanceof GatewayError && e.status === 502);
+      // A replica that is still starting: no such function yet, 502, or the connection reset.
+      const retryable = e instanceof FunctionNotFoundError || e instanceof GatewayUnreachableError || (e instanceof GatewayError && e.status === 502);
       if (!retryable) throw e;
       last = e.message;
     }
