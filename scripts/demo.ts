@@ -51,7 +51,7 @@ try {
   await edgefaas(['invoke', 'classify', photo]);
   const url = /try: curl --data-binary @cat\.jpg (\S+)\/function\//.exec(deployed)?.[1];
   console.log(`\nThe cluster answers. Try it yourself:\n\n  curl --data-binary @${photo} ${url ?? 'http://GATEWAY:8080'}/function/classify\n`);
-  console.log(`Tear the lab down with: node bin/edgefaas.js lab down`);
+  console.log(`Tear the lab down with: EDGEFAAS_HOME=${home} node bin/edgefaas.js --config ${cluster} lab down`);
 } catch (e) {
   console.error((e as Error).message);
   process.exitCode = 1;
