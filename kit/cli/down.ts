@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
-import { swarmDown } from '../swarm/down.ts';
+import type { NodeSpec } from '../inventory/schema.ts';
+import { swarmDown, type SwarmDownResult } from '../swarm/down.ts';
 import { contextOf } from './context.ts';
 import { dryRun } from './dry-run.ts';
+import { formatSummary, runLive } from './progress.ts';
 import { UsageError } from './errors.ts';
 import { sshPool } from './up.ts';
 
@@ -19,15 +21,25 @@ export function makeDownCommand(): Command {
       }
       const pool = sshPool(ctx, spec);
       try {
-        const r = await swarmDown({
+        const deps = {
           spec,
-          runner: async (node) => {
+          runner: async (node: NodeSpec) => {
             const real = await pool.runner(node);
             return ctx.opts.dryRun ? dryRun(real, (l) => ctx.info(l)) : real;
           },
           dryRun: ctx.opts.dryRun,
-          log: (l) => ctx.info(l),
-        });
+          log: (l: string) => ctx.info(l),
+        };
+        // A dry run lists the commands it would run; a real run shows a row per node, then the summary.
+        let r: SwarmDownResult;
+        if (ctx.opts.dryRun) r = await swarmDown(deps);
+        else {
+          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => swarmDown({ ...deps, progress: rows }), {
+            redact: (t) => pool.redactor.redact(t),
+          });
+          r = live.value;
+          for (const line of formatSummary(live.summary)) ctx.info(pool.redactor.redact(line));
+        }
         const human = r.nodes.map((n) => (n.ok ? `${n.node}: ${n.changes.length ? 'down' : 'nothing to remove'}` : `${n.node}: FAILED: ${n.error}`)).join('\n');
         ctx.result(pool.redactor.redactValue(r), human);
         if (!r.ok) process.exitCode = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSummary, planSteps, runProgress, StepFailedError } from './progress.ts';
+import { formatSummary, planSteps, runLive, runProgress, StepFailedError } from './progress.ts';
 import { captureContext } from './test-io.ts';
 import type { ExecOptions, Runner } from '../plan/types.ts';
 
@@ -100,5 +100,51 @@ describe('runProgress', () => {
     });
     const summary = await runProgress(ctx, [{ title: 'docker', work: [{ node: 'pi-2', steps: [{ title: 'install docker', run: async () => { throw sshStyle; } }] }] }]);
     expect(summary.failed[0]).toMatchObject({ message: 'exit 100', command: 'sudo apt-get install -y docker.io', exitCode: 100, stderrTail: 'E: no package' });
+  });
+});
+
+describe('runLive', () => {
+  it('shows a row per node with its steps as plain lines, and a failed node with its command, stderr tail and next step', async () => {
+    const { ctx, out } = captureContext();
+    const failure = Object.assign(new Error('pi-2: "join the swarm as worker" failed (exit 1)'), {
+      step: { title: 'join the swarm as worker', command: 'docker swarm join --token-stdin 10.0.0.1:2377', sudo: true },
+      code: 1,
+      stderrTail: 'Error response from daemon: Timeout was reached',
+    });
+    const { value, summary } = await runLive(ctx, ['pi-1', 'pi-2'], async (rows) => {
+      await Promise.all([
+        (async () => {
+          rows.start('pi-1', 'install docker.io');
+          rows.done('pi-1', 'install docker.io', 'changed');
+          rows.done('pi-1', 'node labels', 'unchanged');
+        })(),
+        (async () => {
+          rows.done('pi-2', 'Docker installed, configured and running', 'unchanged');
+          rows.start('pi-2', 'join the swarm as worker');
+          rows.fail('pi-2', failure);
+        })(),
+      ]);
+      return 42;
+    });
+    expect(value).toBe(42);
+    expect(summary.ok).toBe(false);
+    const text = out();
+    expect(text).toMatch(/^.*\[pi-1\] install docker\.io$/m);
+    expect(text).toMatch(/^.*\[pi-2\] join the swarm as worker$/m);
+    expect(text).toContain('pi-1: 1 changed, 1 already right');
+    expect(text).toContain('pi-2: join the swarm as worker failed: exit 1');
+    expect(text).toContain('$ sudo docker swarm join --token-stdin 10.0.0.1:2377');
+    expect(text).toContain('Error response from daemon: Timeout was reached');
+    expect(formatSummary(summary)).toEqual([
+      '1 changed, 2 already right, 1 failed',
+      'pi-2: join the swarm as worker failed: exit 1\n  $ sudo docker swarm join --token-stdin 10.0.0.1:2377\n  Error response from daemon: Timeout was reached',
+      '  next: edgefaas doctor --node pi-2',
+    ]);
+  });
+
+  it('names the step a node could not even start as connect', async () => {
+    const { ctx } = captureContext();
+    const { summary } = await runLive(ctx, ['pi-4'], async (rows) => rows.fail('pi-4', new Error('pi-4: cannot connect to pi@10.99.2.250:22 (timed out after 5 s)')));
+    expect(summary.failed).toEqual([expect.objectContaining({ node: 'pi-4', step: 'connect', message: 'pi-4: cannot connect to pi@10.99.2.250:22 (timed out after 5 s)' })]);
   });
 });

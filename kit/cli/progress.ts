@@ -215,3 +215,113 @@ export function formatSummary(s: ProgressSummary): string[] {
 export function printSummary(ctx: CliContext, s: ProgressSummary): void {
   for (const line of formatSummary(s)) ctx.info(line);
 }
+
+/**
+ * What domain code reports while its own orchestration runs (swarmUp's chains decide their steps as
+ * they go, so the rows cannot be planned ahead as runProgress's phases are).
+ */
+export interface LiveRows {
+  start(node: string, step: string): void;
+  done(node: string, step: string, outcome: StepOutcome): void;
+  /** The node stopped: its row fails at the step it was on, with the error's command and stderr. */
+  fail(node: string, err: unknown): void;
+}
+
+/**
+ * One listr2 row per node, all shown at once (the body runs them in parallel as it sees fit): the row
+ * names the step the node is on, each step is a line under it ("[pi-2] join the swarm" in plain
+ * mode), a failure shows its command and stderr tail. Returns the body's value and the summary.
+ *
+ *   const { value, summary } = await runLive(ctx, ['pi-1', 'pi-2'], (rows) => swarmUp({ ..., progress: rows }));
+ *   printSummary(ctx, summary);
+ */
+export async function runLive<T>(ctx: CliContext, nodes: string[], body: (rows: LiveRows) => Promise<T>, options: Pick<ProgressOptions, 'plain'> & { redact?: (text: string) => string } = {}): Promise<{ value: T; summary: ProgressSummary }> {
+  const redact = options.redact ?? ((text: string) => text);
+  const summary: ProgressSummary = { ok: true, changed: [], unchanged: [], failed: [], skipped: [] };
+  const plain = options.plain || ctx.opts.json || !ctx.stdout.isTTY;
+  const out = (ctx.opts.json ? ctx.stderr : ctx.stdout) as NodeJS.WriteStream;
+  const logger = new ListrLogger({ processOutput: new ProcessOutput(out, ctx.stderr as NodeJS.WriteStream), useIcons: ctx.color });
+  const phase = 'up';
+  const rows = new Map(
+    nodes.map((node) => {
+      let finish!: () => void;
+      const finished = new Promise<void>((r) => (finish = r));
+      return [node, { finish, finished, current: undefined as string | undefined, changed: 0, right: 0, failed: undefined as FailedRow | undefined, task: undefined as { title: string; output: string } | undefined }];
+    }),
+  );
+  const rowOf = (node: string) => {
+    const r = rows.get(node);
+    if (!r) throw new Error(`progress: no row for node ${node}`);
+    return r;
+  };
+  const show = (node: string, line: string) => {
+    const t = rowOf(node).task;
+    if (t) t.output = redact(plain ? `[${node}] ${line}` : line);
+  };
+  let started!: () => void;
+  const allStarted = new Promise<void>((r) => (started = r));
+  let count = 0;
+  const list = new Listr(
+    nodes.map((node) => ({
+      title: node,
+      task: async (_c: unknown, t: { title: string; output: string }) => {
+        const r = rowOf(node);
+        r.task = t;
+        if (++count === nodes.length) started();
+        await r.finished;
+        if (r.failed) {
+          t.title = `${node}: failed at ${r.failed.step}`;
+          throw new Error(redact(failureText(r.failed)));
+        }
+        t.title = `${node}: ${r.changed ? `${r.changed} changed` : 'nothing to change'}${r.right ? `, ${r.right} already right` : ''}`;
+      },
+    })),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      renderer: plain ? 'simple' : 'default',
+      fallbackRenderer: 'simple',
+      fallbackRendererCondition: plain,
+      rendererOptions: plain ? { logger } : { collapseErrors: false, showErrorMessage: true },
+      fallbackRendererOptions: { logger },
+    } as never,
+  );
+  const running = list.run();
+  if (nodes.length) await allStarted;
+  const live: LiveRows = {
+    start(node, step) {
+      const r = rowOf(node);
+      r.current = step;
+      if (r.task && !plain) r.task.title = `${node}: ${step}`;
+      show(node, step);
+    },
+    done(node, step, outcome) {
+      const r = rowOf(node);
+      r.current = undefined;
+      const row = { phase, node, step };
+      if (outcome === 'unchanged') {
+        r.right++;
+        summary.unchanged.push(row);
+        if (!plain) show(node, `${step} (already right)`);
+      } else {
+        r.changed++;
+        summary.changed.push(row);
+      }
+    },
+    fail(node, err) {
+      const r = rowOf(node);
+      if (r.failed) return;
+      r.failed = failedRow({ phase, node, step: r.current ?? (err as { step?: { title?: string } })?.step?.title ?? 'connect' }, err);
+      summary.failed.push(r.failed);
+    },
+  };
+  try {
+    const value = await body(live);
+    return { value, summary };
+  } finally {
+    for (const r of rows.values()) r.finish();
+    await running;
+    summary.ok = summary.failed.length === 0;
+  }
+}

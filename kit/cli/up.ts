@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
+import type { NodeSpec } from '../inventory/schema.ts';
 import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
 import { gatewayPasswordFile } from '../swarm/credentials.ts';
 import { swarmUp, type SwarmUpResult } from '../swarm/up.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { dryRun } from './dry-run.ts';
+import { formatSummary, runLive, type ProgressSummary } from './progress.ts';
 import { UsageError } from './errors.ts';
 
 export function makeUpCommand(): Command {
@@ -20,19 +22,32 @@ export function makeUpCommand(): Command {
       const pool = sshPool(ctx, spec);
       try {
         const started = Date.now();
-        const result = await swarmUp({
+        const deps = {
           spec,
-          runner: async (node) => {
+          runner: async (node: NodeSpec) => {
             const real = await pool.runner(node);
             return ctx.opts.dryRun ? dryRun(real, (l) => ctx.info(pool.redactor.redact(l))) : real;
           },
           dryRun: ctx.opts.dryRun,
-          log: (line) => ctx.info(pool.redactor.redact(line)),
+          log: (line: string) => ctx.info(pool.redactor.redact(line)),
           passwordFile: gatewayPasswordFile(spec, ctx.env),
           gatewayWaitMs: wait * 1000,
-        });
+        };
+        // A dry run lists the commands it would run, in order; a real run shows a row per node.
+        let summary: ProgressSummary | undefined;
+        let result: SwarmUpResult;
+        if (ctx.opts.dryRun) result = await swarmUp(deps);
+        else {
+          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => swarmUp({ ...deps, progress: rows }), {
+            redact: (t) => pool.redactor.redact(t),
+          });
+          result = live.value;
+          summary = live.summary;
+          for (const line of formatSummary(summary)) ctx.info(pool.redactor.redact(line));
+        }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        ctx.result(pool.redactor.redactValue({ ...result, seconds: Number(seconds), dryRun: ctx.opts.dryRun }), formatUp(result, seconds, ctx.opts.dryRun));
+        const counts = summary && { changed: summary.changed.length, alreadyRight: summary.unchanged.length, failed: summary.failed };
+        ctx.result(pool.redactor.redactValue({ ...result, seconds: Number(seconds), dryRun: ctx.opts.dryRun, ...(counts ? { steps: counts } : {}) }), formatUp(result, seconds, ctx.opts.dryRun));
         if (!result.ok) process.exitCode = 1;
       } finally {
         await pool.closeAll();

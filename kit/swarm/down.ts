@@ -6,12 +6,15 @@ import { forEachNode } from '../ssh/parallel.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { REGISTRY_SERVICE } from './registry.ts';
 import { leaveSwarmStep } from './steps.ts';
+import type { UpProgress } from './up.ts';
 
 export interface SwarmDownDeps {
   spec: ClusterSpec;
   runner(node: NodeSpec): Promise<Runner>;
   dryRun: boolean;
   log(line: string): void;
+  /** Rows for a progress display (as swarmUp's): when given, step titles go here, not to log. */
+  progress?: UpProgress;
 }
 
 export interface SwarmDownResult {
@@ -55,24 +58,36 @@ export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   type S = (typeof states)[number];
   const run = async (s: S, steps: Step[]) => {
     for (const step of steps) {
-      if (!step.readOnly) d.log(`[${s.spec.name}] ${step.title}`);
+      if (!step.readOnly) {
+        if (d.progress) d.progress.start(s.spec.name, step.title);
+        else d.log(`[${s.spec.name}] ${step.title}`);
+      }
       const res = await s.runner!.exec(step.command, { sudo: step.sudo, stdin: step.stdin, timeoutMs: step.timeoutMs, readOnly: step.readOnly });
       if (res.code !== 0) throw new StepFailedError(s.spec.name, step, res.code, res.stderr.trim().split('\n').slice(-5).join('\n'));
-      if (!step.readOnly) s.changes.push(step.title);
+      if (!step.readOnly) {
+        s.changes.push(step.title);
+        d.progress?.done(s.spec.name, step.title, 'changed');
+      }
       if (step.readOnly) s.facts = parseDockerFacts(res.stdout);
     }
   };
   const phase = async (list: S[], work: (s: S) => Promise<void>) => {
     const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), d.spec.ssh.concurrency, ({ s }) => work(s));
     out.forEach((o, i) => {
-      if (!o.ok) list[i]!.error ??= o.error;
+      if (!o.ok && !list[i]!.error) {
+        d.progress?.fail(list[i]!.spec.name, o.error);
+        list[i]!.error = o.error;
+      }
     });
   };
   await phase(states, async (s) => {
+    d.progress?.start(s.spec.name, 'connect and look around (read-only)');
     s.runner = await d.runner(s.spec);
     await run(s, [probeDockerStep()]);
+    d.progress?.done(s.spec.name, 'connect and look around (read-only)', 'unchanged');
   });
   const inSwarm = (s: S) => !s.error && s.facts?.swarm.state === 'active';
+  for (const s of states.filter((x) => !x.error && !inSwarm(x))) d.progress?.done(s.spec.name, 'not in a swarm', 'unchanged');
   const leader = states.find((s) => inSwarm(s) && s.facts!.swarm.isManager);
   if (leader) {
     const m = leader.facts!.manager!;

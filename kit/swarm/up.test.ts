@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterSpec } from '../inventory/schema.ts';
 import type { ExecOptions, ExecResult, Runner } from '../plan/types.ts';
-import { swarmUp } from './up.ts';
+import { swarmUp, type UpProgress } from './up.ts';
 
 /**
  * A scripted cluster: each fake node keeps the state the commands would change (docker installed,
@@ -58,7 +58,7 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>, fakes: FakeNode[]) {
+async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>, fakes: FakeNode[], progress?: UpProgress) {
   dir = await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
   const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: `10.0.0.${i + 1}` })) });
   const events: string[] = [];
@@ -71,6 +71,7 @@ async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>
     log: (l) => log.push(l),
     passwordFile: join(dir, 'gateway-password'),
     fetch: fakeFetch,
+    progress,
   });
   return { result, events, log };
 }
@@ -109,5 +110,37 @@ describe('swarmUp orchestration', () => {
     // The fake keeps no labels, secrets or stack, so only the swarm/docker parts can be idempotent here.
     const second = await up(nodes, fakes);
     expect(second.log.filter((l) => /install|swarm init|join the swarm/.test(l))).toEqual([]);
+  });
+
+  it('reports each step as a row to the progress display: started then changed, already right, or the node failed', async () => {
+    const rows: string[] = [];
+    const progress: UpProgress = {
+      start: (node, step) => rows.push(`${node} start ${step}`),
+      done: (node, step, outcome) => rows.push(`${node} ${outcome} ${step}`),
+      fail: (node, err) => rows.push(`${node} failed ${(err as Error).message}`),
+    };
+    const stranger = { ...bare('w2'), docker: true, running: true, swarm: 'active' as const, nodeId: 'other-swarm-7' };
+    const { log } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), stranger], progress);
+    const of = (node: string) => rows.filter((r) => r.startsWith(`${node} `)).map((r) => r.slice(node.length + 1));
+    expect(of('w1').slice(0, 4)).toEqual([
+      'start connect and look around (read-only)',
+      'unchanged connect and look around (read-only)',
+      expect.stringMatching(/^start merge \/etc\/docker\/daemon\.json/),
+      expect.stringMatching(/^changed merge \/etc\/docker\/daemon\.json/),
+    ]);
+    expect(of('w1')).toContain('start install docker.io');
+    expect(of('w1')).toContain('changed join the swarm as worker (manager 10.0.0.1)');
+    // Labels run on the manager but are w1's row.
+    expect(of('w1').at(-1)).toMatch(/^changed label /);
+    expect(of('m1')).toContain('changed generate the gateway password');
+    expect(of('m1').slice(-2)).toEqual(['start wait for the gateway to answer', 'unchanged wait for the gateway to answer']);
+    expect(of('w2')).toEqual([
+      'start connect and look around (read-only)',
+      'unchanged connect and look around (read-only)',
+      'unchanged Docker installed, configured and running',
+      expect.stringMatching(/^failed w2 \(10\.0\.0\.3\) is already in another swarm/),
+    ]);
+    // With rows to show them, step titles are not also logged as lines.
+    expect(log.filter((l) => /^\[\w+\] /.test(l))).toEqual([]);
   });
 });

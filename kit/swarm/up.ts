@@ -25,6 +25,17 @@ export interface SwarmUpDeps {
   fetch?: typeof globalThis.fetch;
   sideload?(images: string[], runner: Runner): Promise<void>;
   gatewayWaitMs?: number;
+  /**
+   * Rows for a progress display (kit/cli/progress.ts runLive): each step as it starts and ends, what
+   * was found already right, and each node's failure. When given, step titles go here, not to log.
+   */
+  progress?: UpProgress;
+}
+
+export interface UpProgress {
+  start(node: string, step: string): void;
+  done(node: string, step: string, outcome: 'changed' | 'unchanged'): void;
+  fail(node: string, err: unknown): void;
 }
 
 export interface NodeOutcome {
@@ -71,15 +82,25 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const notes: string[] = [];
   const limit = spec.ssh.concurrency;
   const alive = () => states.filter((s) => !s.error);
-  const fail = (s: NodeState, e: unknown) => (s.error ??= e instanceof Error ? e : new Error(String(e)));
+  const fail = (s: NodeState, e: unknown) => {
+    if (!s.error) d.progress?.fail(s.spec.name, e);
+    s.error ??= e instanceof Error ? e : new Error(String(e));
+  };
+  const starting = (s: NodeState, title: string) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`));
+  /** Found already right: nothing run (a row in the progress summary). */
+  const right = (s: NodeState, title: string) => d.progress?.done(s.spec.name, title, 'unchanged');
 
-  const run = async (s: NodeState, steps: Step[]): Promise<string[]> => {
+  /** Runs steps on `s`; `as` is the node they are about (labels and promotion run on the manager). */
+  const run = async (s: NodeState, steps: Step[], as: NodeState = s): Promise<string[]> => {
     const outs: string[] = [];
     for (const step of steps) {
-      if (!step.readOnly) d.log(`[${s.spec.name}] ${step.title}`);
+      if (!step.readOnly) starting(as, step.title);
       const res = await s.runner!.exec(step.command, { sudo: step.sudo, stdin: step.stdin, timeoutMs: step.timeoutMs, readOnly: step.readOnly });
       if (res.code !== 0) throw new StepFailedError(s.spec.name, step, res.code, res.stderr.trim().split('\n').slice(-5).join('\n'));
-      if (!step.readOnly) s.changes.push(step.title);
+      if (!step.readOnly) {
+        as.changes.push(step.title);
+        d.progress?.done(as.spec.name, step.title, 'changed');
+      }
       outs.push(res.stdout);
     }
     return outs;
@@ -97,8 +118,10 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   // 1. connect and probe (read-only, also under --dry-run)
   await phase(states, async (s) => {
+    d.progress?.start(s.spec.name, 'connect and look around (read-only)');
     s.runner = await d.runner(s.spec);
     await probe(s);
+    right(s, 'connect and look around (read-only)');
   });
 
   const addrOf = (s: NodeState) => (isIP(s.spec.address) ? s.spec.address : s.facts?.ip || s.spec.address);
@@ -115,7 +138,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
   const dockerOn = async (s: NodeState) => {
     const steps = dockerSteps(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] });
-    if (!steps.length) return;
+    if (!steps.length) return right(s, 'Docker installed, configured and running');
     await run(s, steps);
     if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
     else await probe(s);
@@ -132,6 +155,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     const have = gw.facts!.manager?.nodes.find((n) => n.id === id)?.labels ?? {};
     const missing = Object.fromEntries(Object.entries(want).filter(([k, v]) => have[k] !== v));
     return Object.keys(missing).length ? [labelStep(id, s.spec.name, missing)] : [];
+  };
+
+  const labels = async (s: NodeState) => {
+    const steps = labelsFor(s);
+    if (steps.length) await run(gw, steps, s);
+    else right(s, 'node labels');
   };
 
   // The manager's chain and each worker's run side by side: workers install Docker while the
@@ -154,12 +183,14 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       if (f.swarm.state === 'inactive' || f.swarm.state === '') {
         await run(gw, [swarmInitStep(addrOf(gw))]);
         if (!d.dryRun) await probe(gw);
+      } else if (f.swarm.isManager) {
+        right(gw, 'swarm manager');
       } else if (!f.swarm.isManager) {
         throw new SwarmMembershipError(
           `${gw.spec.name} (${gw.spec.address}) is the first manager in cluster.yaml but is a worker of another swarm; on it run: sudo docker swarm leave --force; then run: edgefaas up`,
         );
       }
-      await run(gw, labelsFor(gw));
+      await labels(gw);
       swarmReady(true);
     } catch (e) {
       fail(gw, e);
@@ -191,9 +222,9 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         if (s.spec.role === 'manager') await (managerJoins = managerJoins.then(join, join));
         else await join();
       } else if (m.swarmRole !== s.spec.role) {
-        await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)]);
-      }
-      await run(gw, labelsFor(s));
+        await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)], s);
+      } else right(s, `in the swarm as ${s.spec.role}`);
+      await labels(s);
     } catch (e) {
       fail(s, e);
     }
@@ -203,16 +234,22 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     const sideload = spec.openfaas?.sideload ?? [];
     const loaded: string[] = [];
     for (const image of sideload.filter((i) => !gw.facts!.images.includes(i))) {
-      d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
+      if (!d.progress) d.log(`[${gw.spec.name}] sideload ${image} from this machine`);
       gw.changes.push(`sideload ${image}`);
       loaded.push(image);
     }
-    if (loaded.length && !d.dryRun) await (d.sideload ?? sideloadImages)(loaded, gw.runner!);
+    if (sideload.length && !loaded.length) right(gw, 'images sideloaded from this machine');
+    if (loaded.length) {
+      const title = `sideload ${loaded.length} image${loaded.length > 1 ? 's' : ''} from this machine`;
+      d.progress?.start(gw.spec.name, title);
+      if (!d.dryRun) await (d.sideload ?? sideloadImages)(loaded, gw.runner!);
+      d.progress?.done(gw.spec.name, title, 'changed');
+    }
     const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
     if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
       const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
       await run(gw, [registryServiceStep({ image, port: registryPort, ipvs }), waitForRegistryStep(registryPort)]);
-    }
+    } else if (spec.registry.mode === 'manager') right(gw, 'LAN registry service');
     // Images named for the LAN registry go into it, so any node can pull them.
     const pushable = loaded.filter((i) => registryAddr && i.startsWith(`${registryAddr}/`));
     if (pushable.length) {
@@ -230,9 +267,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       }
       password = generatePassword();
       if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
+      if (!d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
       d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
     }
-    await run(gw, createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password));
+    const secretSteps = createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password);
+    if (secretSteps.length) await run(gw, secretSteps);
+    else right(gw, 'gateway basic-auth secrets');
     const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
     const stack = renderSwarmStack({
       gatewayArch: gw.facts!.arch,
@@ -244,9 +284,13 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     });
     if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
       await run(gw, deployStackSteps(stack));
-    }
+    } else right(gw, 'OpenFaaS stack');
     // up is done when the gateway answers /healthz and an authenticated /system/functions.
-    if (!d.dryRun) await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+    if (!d.dryRun) {
+      d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
+      await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+      right(gw, 'wait for the gateway to answer');
+    }
   };
 
   await Promise.all([managerChain(), ...states.filter((s) => s !== gw).map(workerChain)]);

@@ -65,6 +65,9 @@ describe('edgefaas up --dry-run on a three-node cluster', { timeout: 180_000 }, 
     expect(lines).toContain('[pi-1] $ sudo docker secret create basic-auth-password - <secret on stdin>');
     expect(lines).toContainEqual(expect.stringMatching(/^\[pi-1\] \$ sudo sh -c 'cd \/var\/lib\/edgefaas\/stack && docker stack deploy/));
     expect(lines.filter(Boolean).at(-1)).toBe('dry run: nothing was changed (the commands above are what up would run)');
+    // Nothing is stored under --dry-run, and up says what it would do instead.
+    expect(lines).toContain(`a gateway password would be generated and stored in ${join(lab.home, 'clitest', 'gateway-password')} (0600)`);
+    expect(plain.stdout).not.toMatch(/gateway password generated/);
     const sudoPassword = readFileSync(lab.info.files.passwordFile, 'utf8').trim();
     expect(plain.stdout + json.stdout + json.stderr).not.toContain(sudoPassword);
   });

@@ -70,7 +70,11 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     expect(again.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
     expect(again.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
     expect(again.stdout).toMatch(/nothing to change: the cluster is already up/);
-    expect(again.stdout).not.toMatch(/^\[pi-\d\] /m);
+    expect(again.stdout).toMatch(/^0 changed, \d+ already right, 0 failed$/m);
+    expect(again.stdout).toMatch(/^\[COMPLETED\] pi-2: nothing to change, \d+ already right$/m);
+    // Rows name only the read-only look and the gateway check: no step that changes a node ran.
+    const steps = again.stdout.split('\n').filter((l) => /^\[OUTPUT\] \[pi-\d\] /.test(l)).map((l) => l.replace(/^\[OUTPUT\] \[pi-\d\] /, ''));
+    expect(new Set(steps)).toEqual(new Set(['connect and look around (read-only)', 'wait for the gateway to answer']));
   });
 
   it('status shows nodes with arch, role and state, services with replicas, and the gateway URL', async () => {
@@ -183,7 +187,10 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     expect(await onNode(lab, 0, "docker node ls --filter name=pi-3 --format '{{.Status}}'")).toBe('Ready\n');
   });
 
-  it('gives a clear error for an unreachable node and for a wrong sudo password, and the others finish', { timeout: 300_000 }, async () => {
+  it('gives a clear error for an unreachable node, a wrong sudo password and a failing command, each with its next step, and the others finish', { timeout: 300_000 }, async () => {
+    // pi-3's daemon.json loses the LAN registry and /etc/docker turns read-only: up's merge step fails there.
+    const daemonJson = await onNode(lab, 2, 'cat /etc/docker/daemon.json');
+    await onNode(lab, 2, 'echo "{}" > /etc/docker/daemon.json && mount --bind /etc/docker /etc/docker && mount -o remount,bind,ro /etc/docker');
     const doc = parse(await fs.readFile(lab.clusterFile, 'utf8'));
     const wrong = join(lab.home, 'wrong-sudo-password');
     await fs.writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
@@ -192,14 +199,25 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     doc.ssh.timeoutSeconds = 5;
     const broken = join(lab.home, 'broken.yaml');
     await fs.writeFile(broken, stringify(doc));
-    const r = await edgefaas(lab, ['up', '--yes'], { config: broken });
+    const r = await edgefaas(lab, ['up', '--yes'], { config: broken }).finally(() =>
+      onNode(lab, 2, `umount /etc/docker; printf '%s' '${daemonJson.replace(/'/g, `'\\''`)}' > /etc/docker/daemon.json`),
+    );
     outputs.push(r);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^pi-2: FAILED: pi-2: sudo refused the password for pi on pi@10\.99\.2\.12:22 \(wrong password\)/m);
     expect(r.stdout).toMatch(new RegExp(`^pi-4: FAILED: .*${lab.unreachable.replace(/\./g, '\\.')}`, 'm'));
     expect(r.stdout).toMatch(/^pi-1: already up, nothing changed$/m);
-    expect(r.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
+    expect(r.stdout).toMatch(/^pi-3: FAILED: pi-3: "merge \/etc\/docker\/daemon\.json \(.*insecure-registries.*\)" failed \(exit \d+\): .*Read-only file system/m);
     expect(r.stdout).toMatch(/up finished with errors .*run: edgefaas up/);
+    // The summary: counts, then each failed node with the command, its stderr tail and the next step.
+    expect(r.stdout).toMatch(/^\d+ changed, \d+ already right, 3 failed$/m);
+    const summary = r.stdout.slice(r.stdout.search(/^\d+ changed, /m));
+    expect(summary).toMatch(/^pi-3: merge \/etc\/docker\/daemon\.json \(.*\) failed: exit \d+\n  \$ sudo sh -c '[^\n]*\/etc\/docker\/daemon\.json[\s\S]*?\n  .*Read-only file system.*\n(  .*\n)*  next: edgefaas doctor --node pi-3$/m);
+    expect(summary).toMatch(/^pi-2: connect and look around \(read-only\) failed: pi-2: sudo refused the password for pi .*\n  next: edgefaas doctor --node pi-2$/m);
+    expect(summary).toMatch(new RegExp(`^pi-4: connect and look around \\(read-only\\) failed: .*${lab.unreachable.replace(/\./g, '\\.')}.*\\n  next: edgefaas doctor --node pi-4$`, 'm'));
+    // The row of the failed node shows the same while up runs.
+    expect(r.stdout).toMatch(/^\[FAILED\] pi-3: failed at merge \/etc\/docker\/daemon\.json/m);
+    expect(await onNode(lab, 2, 'cat /etc/docker/daemon.json')).toBe(daemonJson);
   });
 
   it('never shows the gateway password or a join token, even with --verbose', async () => {
@@ -226,8 +244,11 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
       expect(await onNode(lab, i, 'command -v dockerd')).toBe('/usr/sbin/dockerd\n');
     }
     expect(await gw.healthz().catch(() => false)).toBe(false);
+    expect(down.stdout).toMatch(/^\[OUTPUT\] \[pi-1\] remove the OpenFaaS stack "func"$/m);
+    expect(down.stdout).toMatch(/^\[COMPLETED\] pi-3: 1 changed, 1 already right$/m);
     const again = await edgefaas(lab, ['down', '--yes']);
-    expect(again.stdout).toBe('pi-1: nothing to remove\npi-2: nothing to remove\npi-3: nothing to remove\n');
+    const result = again.stdout.split('\n').filter((l) => l && !l.startsWith('['));
+    expect(result).toEqual(['0 changed, 6 already right, 0 failed', 'pi-1: nothing to remove', 'pi-2: nothing to remove', 'pi-3: nothing to remove']);
     const up = await edgefaas(lab, ['up', '--yes']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(await gw.listFunctions()).toEqual([]);
