@@ -80,8 +80,14 @@ describe('images, deploy and invoke on the lab', () => {
   it('answers the right label through the gateway for both functions, as curl would', { timeout: 300_000 }, async () => {
     const dog = await readFile(join(PHOTOS, 'dog.jpg'));
     expect(await classify('classify', dog)).toEqual({ status: 200, label: 'malamute' });
-    const cats = (await readdir(DATASET)).filter((f) => f.startsWith('cat.')).slice(0, 3);
-    for (const c of cats) expect((await classify('catdog', await readFile(join(DATASET, c)))).label).toMatch(/^cats?$/i);
+    // Real photos it never trained on: 5 cats, 5 dogs; the head scores ~98% on this set.
+    let right = 0;
+    for (const kind of ['cat', 'dog']) {
+      const files = (await readdir(join(DATASET, kind))).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).slice(0, 5);
+      expect(files).toHaveLength(5);
+      for (const f of files) if ((await classify('catdog', await readFile(join(DATASET, kind, f)))).label === kind) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(8);
     const inv = await edgefaas(['invoke', 'classify', join(PHOTOS, 'dog.jpg')]);
     expect(inv.stdout).toMatch(/^malamute 0\.\d{3}, Eskimo_dog 0\.\d{3}, Siberian_husky 0\.\d{3}\n$/);
   });
