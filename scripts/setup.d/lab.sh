@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The lab (kit/lab): hosts are containers on this machine's dockerd, built from a debootstrapped
 # Debian image. Needs: debootstrap, openssh-client (ssh-keygen, ssh-agent for tests), iproute2,
-# dockerd running (scripts/setup starts it). Builds the node image once (cached by recipe).
+# dockerd running (scripts/setup starts it). Builds the node image and the images `lab up` writes into
+# cluster.yaml's openfaas section (stand-in gateway, Debian registry, Prometheus, Alertmanager) once,
+# cached by recipe.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
