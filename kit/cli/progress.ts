@@ -273,7 +273,7 @@ export async function runLive<T>(ctx: CliContext, nodes: string[], body: (rows: 
           t.title = `${node}: failed at ${r.failed.step}`;
           throw new Error(redact(failureText(r.failed)));
         }
-        t.title = `${node}: ${r.changed ? `${r.changed} changed` : 'nothing to change'}${r.right ? `, ${r.right} already right` : ''}`;
+        t.title = `${node}: ${r.changed ? `${r.changed} changed` : 'no changes'}${r.right ? `, ${r.right} already right` : ''}`;
       },
     })),
     {

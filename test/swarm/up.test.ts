@@ -71,7 +71,7 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     expect(again.stdout).toMatch(/^pi-3: already up, nothing changed$/m);
     expect(again.stdout).toMatch(/nothing to change: the cluster is already up/);
     expect(again.stdout).toMatch(/^0 changed, \d+ already right, 0 failed$/m);
-    expect(again.stdout).toMatch(/^\[COMPLETED\] pi-2: nothing to change, \d+ already right$/m);
+    expect(again.stdout).toMatch(/^\[COMPLETED\] pi-2: no changes, \d+ already right$/m);
     // Rows name only the read-only look and the gateway check: no step that changes a node ran.
     const steps = again.stdout.split('\n').filter((l) => /^\[OUTPUT\] \[pi-\d\] /.test(l)).map((l) => l.replace(/^\[OUTPUT\] \[pi-\d\] /, ''));
     expect(new Set(steps)).toEqual(new Set(['connect and look around (read-only)', 'wait for the gateway to answer']));
