@@ -9,8 +9,6 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { labOpenfaasSection } from '../kit/lab/gateway/overrides.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const home = resolve(process.env.EDGEFAAS_DEMO_DIR || join(root, '.edgefaas', 'demo'));
@@ -39,11 +37,8 @@ try {
     throw new Error(`demo: ${photo} is missing; run scripts/setup --test (it fetches darknet's sample photos)`);
   });
   await fs.mkdir(home, { recursive: true });
+  // lab up writes cluster.yaml with the lab's openfaas section (stand-in gateway, Debian's registry).
   await edgefaas(['lab', 'up']);
-  // OpenFaaS's own images cannot be pulled here: the lab runs the stand-in gateway and Debian's registry.
-  const doc = parse(await fs.readFile(cluster, 'utf8'));
-  doc.openfaas = await labOpenfaasSection((l) => console.log(l));
-  await fs.writeFile(cluster, stringify(doc));
   await edgefaas(['up', '--yes']);
   // No image registry is reachable here, so the base is built from Debian's packages (users get node:20-bookworm-slim).
   await edgefaas(['images', 'push', '--base', 'debian']);

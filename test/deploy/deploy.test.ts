@@ -7,7 +7,6 @@ import { PLATFORMS } from '../../kit/images/platforms.ts';
 import { buildAndPush } from '../../kit/images/run.ts';
 import { parseStack, stringifyStack } from '../../kit/openfaas/stack.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { useLabImages } from '../swarm/support.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -45,7 +44,6 @@ async function classify(fn: string, photo: Buffer): Promise<{ status: number; la
 beforeAll(async () => {
   await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
   lab = await startLab({ name: 'deploy', subnet: '10.99.6.0/24', nodes: 2 });
-  await useLabImages(lab);
   const up = await edgefaas(['up', '--yes']);
   if (up.code !== 0) throw new Error(`edgefaas up failed: ${up.stderr}\n${up.stdout}`);
   gateway = `http://${lab.info.nodes[0]!.address}:8080`;
