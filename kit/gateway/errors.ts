@@ -1,16 +1,8 @@
+import { HttpApiError } from '../http/api-error.ts';
+
 /** Every gateway failure carries the request and the answer, and says what to run next. */
-export class GatewayError extends Error {
+export class GatewayError extends HttpApiError {
   override name = 'GatewayError';
-  constructor(
-    message: string,
-    readonly method: string,
-    readonly url: string,
-    readonly status: number | undefined,
-    readonly body: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** 401: the basic-auth password was refused (or none was sent). */

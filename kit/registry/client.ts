@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { HttpApiError } from '../http/api-error.ts';
 
 export const MEDIA = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -42,18 +43,8 @@ export interface RegistryClientOptions {
   debug?: (line: string) => void;
 }
 
-export class RegistryError extends Error {
+export class RegistryError extends HttpApiError {
   override name = 'RegistryError';
-  constructor(
-    message: string,
-    readonly method: string,
-    readonly url: string,
-    readonly status: number | undefined,
-    readonly body: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export function sha256Digest(data: Buffer | string): string {
