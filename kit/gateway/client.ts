@@ -5,6 +5,7 @@ import {
   GatewayUnreachableError,
 } from './errors.ts';
 import type { FunctionDeployment, FunctionStatus, GatewayInfo } from './types.ts';
+import { basicAuthorization, fetchFailureReason } from '../http/request.ts';
 
 export interface GatewayAuth {
   username: string;
@@ -174,8 +175,7 @@ export class GatewayClient {
       body = JSON.stringify(o.json);
     }
     if (o.auth !== false && this.opts.auth) {
-      const token = Buffer.from(`${this.opts.auth.username}:${this.opts.auth.password}`).toString('base64');
-      headers.Authorization = `Basic ${token}`;
+      headers.Authorization = basicAuthorization(this.opts.auth);
     }
     const started = Date.now();
     let res: Response;
@@ -187,7 +187,7 @@ export class GatewayClient {
         signal: AbortSignal.timeout(o.timeoutMs ?? this.timeoutMs),
       });
     } catch (e) {
-      const why = (e as Error).name === 'TimeoutError' ? 'timed out' : ((e as { cause?: Error }).cause?.message ?? (e as Error).message);
+      const why = fetchFailureReason(e);
       this.opts.debug?.(`${method} ${url} -> ${why}`);
       throw new GatewayUnreachableError(
         `gateway ${this.baseUrl} unreachable (${method} ${path}: ${why}); run: edgefaas status`,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HttpApiError } from '../http/api-error.ts';
+import { basicAuthorization, fetchFailureReason } from '../http/request.ts';
 
 export const MEDIA = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -133,7 +134,7 @@ export class RegistryClient {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (this.opts.auth) {
-      headers.Authorization = `Basic ${Buffer.from(`${this.opts.auth.username}:${this.opts.auth.password}`).toString('base64')}`;
+      headers.Authorization = basicAuthorization(this.opts.auth);
     }
     const started = Date.now();
     let res: Response;
@@ -145,7 +146,7 @@ export class RegistryClient {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 600_000),
       });
     } catch (e) {
-      const why = (e as Error).name === 'TimeoutError' ? 'timed out' : ((e as { cause?: Error }).cause?.message ?? (e as Error).message);
+      const why = fetchFailureReason(e);
       throw new RegistryError(
         `registry ${this.address} unreachable (${method} ${new URL(url).pathname}: ${why}); is it running? run: edgefaas status`,
         method, url, undefined, '', { cause: e },
