@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary, planSteps, runLive, runProgress, StepFailedError } from './progress.ts';
-import { captureContext } from './test-io.ts';
+import { Writable } from 'node:stream';
+import { createContext, type CliContext, type GlobalOptions } from './context.ts';
 import type { ExecOptions, Runner } from '../plan/types.ts';
+
+/** A context whose stdout/stderr are captured (not a TTY), for tests of CLI plumbing. */
+function captureContext(opts: Partial<GlobalOptions> = {}, env: NodeJS.ProcessEnv = {}): { ctx: CliContext; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) });
+  const stderr = new Writable({ write: (c, _e, cb) => ((err += c.toString()), cb()) });
+  const ctx = createContext({ config: 'cluster.yaml', yes: false, dryRun: false, json: false, verbose: false, ...opts }, { stdout, stderr, env });
+  return { ctx, out: () => out, err: () => err };
+}
 
 function fakeRunner(node: string, failOn?: string): Runner & { ran: string[] } {
   const ran: string[] = [];
