@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type SSHConfig from 'ssh-config';
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import { resolveSecret } from '../inventory/secrets.ts';
 import { connect, type Credentials } from './connect.ts';
@@ -39,6 +40,7 @@ export class SshPool {
   readonly redactor: Redactor;
   private readonly env: NodeJS.ProcessEnv;
   private readonly runners = new Map<string, Promise<SshRunner>>();
+  private sshConfig?: Promise<SSHConfig | undefined>;
 
   constructor(private readonly o: SshPoolOptions = {}) {
     this.redactor = o.redactor ?? new Redactor();
@@ -72,7 +74,9 @@ export class SshPool {
   }
 
   private async open(node: NodeSpec): Promise<SshRunner> {
-    const config = await readSshConfig(this.o.sshConfigFile ?? join(userHome(this.env), '.ssh', 'config'), this.env);
+    // Read once per pool, not once per node.
+    this.sshConfig ??= readSshConfig(this.o.sshConfigFile ?? join(userHome(this.env), '.ssh', 'config'), this.env);
+    const config = await this.sshConfig;
     const endpoint = endpointForNode(node, config, this.env);
     const { creds, sudoPassword } = await this.credentials(node);
     const clients = await connect({
