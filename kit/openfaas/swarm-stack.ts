@@ -108,14 +108,6 @@ export function createSecretSteps(missing: { user: boolean; password: boolean },
   return steps;
 }
 
-export function removeStackStep(): Step {
-  return {
-    title: `remove the OpenFaaS stack "${STACK_NAME}"`,
-    command: `docker stack rm ${STACK_NAME}`,
-    sudo: true,
-  };
-}
-
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }

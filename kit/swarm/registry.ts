@@ -35,7 +35,3 @@ export function waitForRegistryStep(port: number, seconds = 60): Step {
     timeoutMs: (seconds + 15) * 1000,
   };
 }
-
-export function removeRegistryStep(): Step {
-  return { title: 'remove the LAN registry service (its volume stays)', command: `docker service rm ${REGISTRY_SERVICE}`, sudo: true };
-}
