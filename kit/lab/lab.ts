@@ -7,7 +7,7 @@ import { docker, lines } from './docker-cli.ts';
 import { clusterYaml, ensureSecrets, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
 import { labOpenfaasSection } from './gateway/overrides.ts';
 import { ensureNodeImage } from './image.ts';
-import { LAB_LABEL, LabError, labLayout, type LabLayout } from './names.ts';
+import { LAB_LABEL, LabError, checkLabName, labLayout, type LabLayout } from './names.ts';
 
 export interface LabUpOptions {
   name?: string;
@@ -199,7 +199,7 @@ export interface LabDownResult {
 export async function labDown(name: string = LAB_DEFAULTS.name, opts: { home?: string; log?: (l: string) => void } = {}): Promise<LabDownResult> {
   requireRoot('down');
   await requireDocker();
-  labLayout(name, LAB_DEFAULTS.subnet, 1); // validates the name
+  checkLabName(name);
   const log = opts.log ?? (() => {});
   const f = labFiles(opts.home ?? edgefaasHome(), name);
   const removed: string[] = [];
@@ -241,7 +241,7 @@ export interface LabNodeStatus {
 const plumbing = new Set(['ps', 'docker-init', 'lab-boot', 'sh', 'bash', 'sleep']);
 
 export async function labStatus(name: string = LAB_DEFAULTS.name): Promise<LabNodeStatus[]> {
-  labLayout(name, LAB_DEFAULTS.subnet, 1);
+  checkLabName(name);
   await requireDocker();
   const out: LabNodeStatus[] = [];
   for (const c of (await labContainers(name)).sort()) {

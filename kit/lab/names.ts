@@ -25,9 +25,13 @@ export function subnetPrefix(subnet: string): string {
   return `${m[1]}.${m[2]}.${m[3]}.`;
 }
 
-export function labLayout(name: string, subnet: string, nodeCount: number): LabLayout {
+export function checkLabName(name: string): void {
   // The bridge name (eflab-NAME) must fit Linux's 15-character interface names.
   if (!NAME.test(name)) throw new LabError(`lab name must be 1-9 lower-case letters or digits starting with a letter, got "${name}"`);
+}
+
+export function labLayout(name: string, subnet: string, nodeCount: number): LabLayout {
+  checkLabName(name);
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 20) throw new LabError(`--nodes must be 1 to 20, got ${nodeCount}`);
   const prefix = subnetPrefix(subnet);
   return {
