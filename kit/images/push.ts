@@ -49,19 +49,20 @@ async function writeCache(path: string | undefined, cache: BlobCache): Promise<v
   await fs.rename(`${path}.tmp`, path);
 }
 
+/** Where images go, and what a push remembers between runs (layer digests) and reports. */
+export interface PushTarget {
+  registry: RegistryClient;
+  repository: string;
+  blobCacheFile?: string;
+  log?: (line: string) => void;
+}
+
 /**
  * Pushes one image from `docker save` through the registry API: each layer gzipped
  * deterministically (same bytes in, same digest out), sent only when the registry lacks it,
  * then the config and the platform's manifest (stored by digest).
  */
-export async function pushImage(o: {
-  saved: Readable;
-  registry: RegistryClient;
-  repository: string;
-  platform: ImagePlatform;
-  blobCacheFile?: string;
-  log?: (line: string) => void;
-}): Promise<PushedImage> {
+export async function pushImage(o: PushTarget & { saved: Readable; platform: ImagePlatform }): Promise<PushedImage> {
   const cache = await readCache(o.blobCacheFile);
   const layerByPath = new Map<string, Descriptor & { pushed: boolean }>();
   const small = new Map<string, Buffer>();
