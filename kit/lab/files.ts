@@ -31,7 +31,7 @@ export function labFiles(home: string, name: string): LabFiles {
   };
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return fs.access(path).then(
     () => true,
     () => false,

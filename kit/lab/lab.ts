@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_CLUSTER_FILE } from '../inventory/load.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
 import { docker, lines } from './docker-cli.ts';
-import { clusterYaml, ensureSecrets, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
+import { clusterYaml, ensureSecrets, exists, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
 import { labOpenfaasSection } from './gateway/overrides.ts';
 import { ensureNodeImage } from './image.ts';
 import { LAB_LABEL, LabError, checkLabName, labLayout, type LabLayout } from './names.ts';
@@ -222,7 +222,7 @@ export async function labDown(name: string = LAB_DEFAULTS.name, opts: { home?: s
     await fs.rm(state.clusterFile, { force: true });
     removed.push(`file ${state.clusterFile}`);
   }
-  if (await fs.stat(f.dir).then(() => true, () => false)) {
+  if (await exists(f.dir)) {
     await fs.rm(f.dir, { recursive: true, force: true });
     removed.push(`directory ${f.dir}`);
   }
