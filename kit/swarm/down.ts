@@ -1,11 +1,11 @@
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
-import { StepFailedError } from '../ssh/steps.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { REGISTRY_SERVICE } from './registry.ts';
 import { leaveSwarmStep } from './steps.ts';
+import { execSteps } from './exec.ts';
 import type { UpProgress } from './up.ts';
 
 export interface SwarmDownDeps {
@@ -56,22 +56,15 @@ export function teardownSteps(): Step[] {
 export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   const states = d.spec.nodes.map((spec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as DockerFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
   type S = (typeof states)[number];
-  const run = async (s: S, steps: Step[]) => {
-    for (const step of steps) {
-      if (!step.readOnly) {
-        if (d.progress) d.progress.start(s.spec.name, step.title);
-        else d.log(`[${s.spec.name}] ${step.title}`);
-      }
-      const res = await s.runner!.exec(step.command, { sudo: step.sudo, stdin: step.stdin, timeoutMs: step.timeoutMs, readOnly: step.readOnly });
-      if (res.code !== 0) throw new StepFailedError(s.spec.name, step, res.code, res.stderr.trim().split('\n').slice(-5).join('\n'));
-      if (!step.readOnly) {
-        s.changes.push(step.title);
-        d.progress?.done(s.spec.name, step.title, 'changed');
-      }
-      if (step.readOnly) s.facts = parseDockerFacts(res.stdout);
-    }
-  };
-  const phase = async (list: S[], work: (s: S) => Promise<void>) => {
+  const run = (s: S, steps: Step[]): Promise<string[]> =>
+    execSteps(s.runner!, s.spec.name, steps, {
+      start: (title) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`)),
+      changed: (title) => {
+        s.changes.push(title);
+        d.progress?.done(s.spec.name, title, 'changed');
+      },
+    });
+  const phase = async (list: S[], work: (s: S) => Promise<unknown>) => {
     const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), d.spec.ssh.concurrency, ({ s }) => work(s));
     out.forEach((o, i) => {
       if (!o.ok && !list[i]!.error) {
@@ -83,7 +76,8 @@ export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   await phase(states, async (s) => {
     d.progress?.start(s.spec.name, 'connect and look around (read-only)');
     s.runner = await d.runner(s.spec);
-    await run(s, [probeDockerStep()]);
+    const [out] = await run(s, [probeDockerStep()]);
+    s.facts = parseDockerFacts(out ?? '');
     d.progress?.done(s.spec.name, 'connect and look around (read-only)', 'unchanged');
   });
   const inSwarm = (s: S) => !s.error && s.facts?.swarm.state === 'active';

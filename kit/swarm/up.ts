@@ -3,7 +3,6 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerSteps } from '../docker/install.ts';
-import { StepFailedError } from '../ssh/steps.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
@@ -13,6 +12,7 @@ import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitS
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
 import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
 import { sideloadImages } from './sideload.ts';
+import { execSteps } from './exec.ts';
 
 export interface SwarmUpDeps {
   spec: ClusterSpec;
@@ -91,20 +91,14 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const right = (s: NodeState, title: string) => d.progress?.done(s.spec.name, title, 'unchanged');
 
   /** Runs steps on `s`; `as` is the node they are about (labels and promotion run on the manager). */
-  const run = async (s: NodeState, steps: Step[], as: NodeState = s): Promise<string[]> => {
-    const outs: string[] = [];
-    for (const step of steps) {
-      if (!step.readOnly) starting(as, step.title);
-      const res = await s.runner!.exec(step.command, { sudo: step.sudo, stdin: step.stdin, timeoutMs: step.timeoutMs, readOnly: step.readOnly });
-      if (res.code !== 0) throw new StepFailedError(s.spec.name, step, res.code, res.stderr.trim().split('\n').slice(-5).join('\n'));
-      if (!step.readOnly) {
-        as.changes.push(step.title);
-        d.progress?.done(as.spec.name, step.title, 'changed');
-      }
-      outs.push(res.stdout);
-    }
-    return outs;
-  };
+  const run = (s: NodeState, steps: Step[], as: NodeState = s): Promise<string[]> =>
+    execSteps(s.runner!, s.spec.name, steps, {
+      start: (title) => starting(as, title),
+      changed: (title) => {
+        as.changes.push(title);
+        d.progress?.done(as.spec.name, title, 'changed');
+      },
+    });
   const probe = async (s: NodeState) => {
     const [out] = await run(s, [probeDockerStep()]);
     s.facts = parseDockerFacts(out ?? '');
