@@ -1,7 +1,11 @@
 import type { Runner } from '../plan/types.ts';
 import { platformFor } from './arch.ts';
 
-/** What doctor learns about a node; `up` and `images` reuse it (IPVS, Docker, swarm, platform). */
+/**
+ * What doctor learns about a node; `images` reuses it (userland arch). `up` does not: it reads Docker
+ * and swarm state in its own sudo plan step (kit/docker/facts.ts), which also lists the manager's nodes,
+ * services and secrets that doctor never needs.
+ */
 export interface NodeFacts {
   hostname: string;
   os: { id: string; versionId: string; prettyName: string };
