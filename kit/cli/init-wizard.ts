@@ -11,7 +11,8 @@ import {
 } from '../inventory/answers.ts';
 import { probePort, userFromBanner, type PortAnswer } from '../inventory/reachability.ts';
 import type { SshHosts } from '../inventory/ssh-hosts.ts';
-import { expandHome, resolveSecret } from '../inventory/secrets.ts';
+import { resolveSecret } from '../inventory/secrets.ts';
+import { expandTilde } from '../ssh/paths.ts';
 import type { ClusterInput, NodeAuth } from '../inventory/schema.ts';
 import { UsageError } from './errors.ts';
 import type { CliContext } from './context.ts';
@@ -186,7 +187,7 @@ async function askAuth(
     const keyFile = await prompt.input({
       message: 'Private key file',
       default: current.method === 'key' ? current.keyFile : '~/.ssh/id_ed25519',
-      validate: (v) => (existsSync(expandHome(v.trim())) ? true : `no such file: ${v.trim()}`),
+      validate: (v) => (existsSync(expandTilde(v.trim())) ? true : `no such file: ${v.trim()}`),
     });
     return { method, keyFile: keyFile.trim() };
   }
@@ -292,7 +293,7 @@ async function checkNodeFlag(n: NodeAnswer, deps: WizardDeps, probe: NonNullable
   const host = alias.hostName ?? n.address;
   const port = n.port ?? alias.port ?? 22;
   if (!(await probe(host, port)).open) deps.ctx.warn(`warning: ${n.name} (${host}) does not answer on port ${port}; kept`);
-  if (n.auth.method === 'key' && !existsSync(expandHome(n.auth.keyFile, deps.ctx.env))) deps.ctx.warn(`warning: ${n.name}: key file ${n.auth.keyFile} not found`);
+  if (n.auth.method === 'key' && !existsSync(expandTilde(n.auth.keyFile, deps.ctx.env))) deps.ctx.warn(`warning: ${n.name}: key file ${n.auth.keyFile} not found`);
   if (n.auth.method === 'password') {
     if (n.auth.password.file) {
       await resolveSecret({ file: n.auth.password.file }, deps.ctx.env).catch((e: Error) => {

@@ -6,7 +6,8 @@ import { parse } from 'yaml';
 import { buildCluster, FUNCTIONS, type InitAnswers } from '../inventory/answers.ts';
 import { loadCluster, parseCluster } from '../inventory/load.ts';
 import type { ClusterInput } from '../inventory/schema.ts';
-import { expandHome, writeSecretFile } from '../inventory/secrets.ts';
+import { writeSecretFile } from '../inventory/secrets.ts';
+import { expandTilde } from '../ssh/paths.ts';
 import { readSshHosts } from '../inventory/ssh-hosts.ts';
 import { renderCluster, writeCluster } from '../inventory/write.ts';
 import { contextOf, type CliContext } from './context.ts';
@@ -98,7 +99,7 @@ export async function runInit(ctx: CliContext, flags: InitFlags): Promise<void> 
   }
   let written;
   try {
-    for (const s of secrets) await writeSecretFile(expandHome(s.path, ctx.env), s.value);
+    for (const s of secrets) await writeSecretFile(expandTilde(s.path, ctx.env), s.value);
     written = await writeCluster(path, cluster);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { expandTilde } from '../ssh/paths.ts';
 import type { SecretRef } from './schema.ts';
 
 export class SecretError extends Error {
@@ -11,7 +12,7 @@ export class SecretError extends Error {
 export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (ref.env && env[ref.env] !== undefined) return env[ref.env]!;
   if (ref.file) {
-    const path = expandHome(ref.file, env);
+    const path = expandTilde(ref.file, env);
     let stat;
     try {
       stat = await fs.stat(path);
@@ -32,8 +33,4 @@ export async function writeSecretFile(path: string, value: string): Promise<void
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await fs.writeFile(tmp, value, { mode: 0o600 });
   await fs.rename(tmp, path);
-}
-
-export function expandHome(path: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.startsWith('~/') ? `${env.HOME ?? ''}/${path.slice(2)}` : path;
 }

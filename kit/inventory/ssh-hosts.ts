@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import SSHConfig from 'ssh-config';
-import { expandHome } from './secrets.ts';
+import { expandTilde } from '../ssh/paths.ts';
 
 /** What ~/.ssh/config says about a host alias (the wizard's defaults). */
 export interface SshHost {
@@ -19,7 +19,7 @@ export interface SshHosts {
 
 /** Reads an ssh_config file; a missing or unreadable file is simply empty. */
 export async function readSshHosts(path = '~/.ssh/config', env: NodeJS.ProcessEnv = process.env): Promise<SshHosts> {
-  const text = await fs.readFile(expandHome(path, env), 'utf8').catch(() => '');
+  const text = await fs.readFile(expandTilde(path, env), 'utf8').catch(() => '');
   const config = SSHConfig.parse(text);
   const aliases: string[] = [];
   for (const line of config) {
