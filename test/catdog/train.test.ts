@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatdogHead } from '../../function/src/catdog.ts';
 import { defaultModelDir } from '../../scripts/fetch-model.ts';
-import { evaluate, formatReport, splitIndices, trainCatdog, type Sample } from '../../scripts/train-catdog.ts';
+import { evaluate, formatReport } from '../../scripts/catdog/evaluate.ts';
+import { splitIndices } from '../../scripts/catdog/head.ts';
+import type { Sample } from '../../scripts/catdog/photos.ts';
+import { trainCatdog } from '../../scripts/train-catdog.ts';
 import { DOGS_VS_CATS } from '../function/support.ts';
 
 let work: string;
