@@ -6,7 +6,6 @@
  *   await runner.exec('uname -m');                                        // { stdout, stderr, code, ms }; never throws on exit code
  *   await runner.exec('apt-get install -y docker.io', { sudo: true, timeoutMs: 600_000, onStdout });
  *   await runner.upload(Buffer.from('...'), '/etc/docker/daemon.json', 0o644);   // SFTP; sudo fallback
- *   await runSteps(runner, plan.steps);                                   // throws StepFailedError on first non-zero exit
  *   const results = await forEachNode(spec.nodes, spec.ssh.concurrency, async (n) => ...); // per-node ok/error
  *   await pool.closeAll();
  *
@@ -20,7 +19,7 @@
 export { SshPool, poolOptionsFromCluster, type SshPoolOptions } from './pool.ts';
 export { SshRunner } from './runner.ts';
 export { forEachNode, type NodeOutcome } from './parallel.ts';
-export { runSteps, StepFailedError } from './steps.ts';
+export { StepFailedError } from './steps.ts';
 export { Redactor } from './redact.ts';
 export { SshError, UnreachableError, AuthError, HostKeyChangedError, SudoError, CommandTimeoutError } from './errors.ts';
 export { forgetHost, fingerprint, hostPattern } from './known-hosts.ts';
