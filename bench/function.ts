@@ -44,6 +44,9 @@ interface Server {
   readyAt: number;
 }
 
+/** Servers still running: ended in main's `finally`, so a failed run leaves no orphans behind. */
+const servers: ChildProcess[] = [];
+
 async function startServer(workers: number): Promise<Server> {
   const port = await freePort();
   const startedAt = performance.now();
@@ -53,6 +56,7 @@ async function startServer(workers: number): Promise<Server> {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  servers.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, 300_000);
   return { url, child, startedAt, readyAt: performance.now() };
@@ -159,7 +163,6 @@ async function main(): Promise<void> {
 
   const rss = [...workerPeakRssMb(one), ...workerPeakRssMb(several)];
   log(`worker peak RSS: ${rss.join(', ')} MB`);
-  for (const s of [one, several]) s.child.kill('SIGTERM');
 
   const result = {
     http_over_bare_c1: r3(mean(httpMs) / mean(bareMs)),
@@ -182,10 +185,22 @@ async function main(): Promise<void> {
     cpu_ms_per_img_workers: r3(cpuPerImgMany),
   };
   console.log(JSON.stringify(result));
-  process.exit(0);
 }
 
-main().catch((err: Error) => {
-  console.error(`bench: ${err.message}`);
-  process.exit(1);
-});
+async function stopServers(): Promise<void> {
+  await Promise.all(
+    servers.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+}
+
+await main()
+  .catch((err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(stopServers);
