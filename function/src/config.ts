@@ -97,8 +97,9 @@ export function nativeBackendInstalled(): boolean {
   }
 }
 
-export function defaultModelDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models', 'resnet50');
+/** MODEL_DIR, else where scripts/fetch-model puts ResNet50. */
+export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MODEL_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models', 'resnet50');
 }
 
 const bundledHeadDir = fileURLToPath(new URL('../models/catdog', import.meta.url));
@@ -108,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
   if (!MODELS.includes(model)) throw new ConfigError(`MODEL=${env.MODEL} is not served here; choose one of ${MODELS.join(', ')}`);
   const native = nativeBackendInstalled() && !['wasm', 'cpu'].includes(env.TFJS_BACKEND ?? '');
   const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers(undefined, undefined, native));
-  const modelDir = env.MODEL_DIR || defaultModelDir(env);
+  const modelDir = defaultModelDir(env);
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new ConfigError(`no ResNet50 model in ${modelDir}: run \`npm run fetch-model\` (or set MODEL_DIR to where it is)`);
   }
