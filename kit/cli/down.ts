@@ -6,7 +6,7 @@ import { contextOf } from './context.ts';
 import { dryRun } from './dry-run.ts';
 import { formatSummary, runLive } from './progress.ts';
 import { UsageError } from './errors.ts';
-import { sshPool } from './up.ts';
+import { probePool } from './cluster-pool.ts';
 
 export function makeDownCommand(): Command {
   return new Command('down')
@@ -19,7 +19,7 @@ export function makeDownCommand(): Command {
         const { confirm } = await import('@inquirer/prompts');
         if (!(await confirm({ message: `remove OpenFaaS and the swarm from ${spec.nodes.length} node(s)?`, default: false }))) return;
       }
-      const pool = sshPool(ctx, spec);
+      const pool = probePool(spec, ctx);
       try {
         const deps = {
           spec,

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import { swarmStatus, type SwarmStatus } from '../swarm/status.ts';
 import { contextOf } from './context.ts';
-import { sshPool } from './up.ts';
+import { probePool } from './cluster-pool.ts';
 
 export function makeStatusCommand(): Command {
   return new Command('status')
@@ -10,7 +10,7 @@ export function makeStatusCommand(): Command {
     .action(async (_o: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
-      const pool = sshPool(ctx, spec);
+      const pool = probePool(spec, ctx);
       try {
         const s = await swarmStatus({ spec, runner: (n) => pool.runner(n) });
         ctx.result(pool.redactor.redactValue(s), pool.redactor.redact(formatStatus(s)));

@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import type { NodeSpec } from '../inventory/schema.ts';
-import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
 import { gatewayPasswordFile } from '../swarm/credentials.ts';
 import { swarmUp, type SwarmUpResult } from '../swarm/up.ts';
-import { contextOf, type CliContext } from './context.ts';
+import { contextOf } from './context.ts';
 import { dryRun } from './dry-run.ts';
 import { formatSummary, runLive, type ProgressSummary } from './progress.ts';
 import { UsageError } from './errors.ts';
+import { probePool } from './cluster-pool.ts';
 
 export function makeUpCommand(): Command {
   return new Command('up')
@@ -19,7 +19,7 @@ export function makeUpCommand(): Command {
       if (spec.orchestrator !== 'swarm') throw new UsageError(`${ctx.opts.config} says orchestrator: ${spec.orchestrator}; edgefaas up here sets up Docker Swarm`);
       const wait = Number(o.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds, got "${o.wait}"`);
-      const pool = sshPool(ctx, spec);
+      const pool = probePool(spec, ctx);
       try {
         const started = Date.now();
         const deps = {
@@ -53,16 +53,6 @@ export function makeUpCommand(): Command {
         await pool.closeAll();
       }
     });
-}
-
-export function sshPool(ctx: CliContext, spec: Parameters<typeof poolOptionsFromCluster>[0]): SshPool {
-  return new SshPool(
-    poolOptionsFromCluster(spec, {
-      env: ctx.env,
-      log: ctx.debug,
-      onHostKey: (e) => ctx.info(`${e.node}: new host key ${e.fingerprint} trusted on first use`),
-    }),
-  );
 }
 
 export function formatUp(r: SwarmUpResult, seconds: string, dry: boolean): string {
