@@ -18,8 +18,6 @@ export class HttpError extends Error {
   }
 }
 
-export type InputForm = 'raw' | 'multipart' | 'json';
-
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is over the limit of ${limit} bytes (MAX_BODY_BYTES); send a smaller image`);
 }
@@ -102,14 +100,14 @@ function fromJson(body: Buffer): Buffer {
 }
 
 /** The image bytes carried by a body, by its content type. */
-export async function extractImage(body: Buffer, contentType: string | undefined): Promise<{ bytes: Buffer; form: InputForm }> {
+export async function extractImage(body: Buffer, contentType: string | undefined): Promise<Buffer> {
   if (body.length === 0) {
     throw new HttpError(400, 'empty body: send an image, e.g. curl --data-binary @cat.jpg');
   }
   const type = mediaType(contentType);
-  if (type === 'multipart/form-data') return { bytes: await fromMultipart(body, contentType!), form: 'multipart' };
-  if (type === 'application/json' || type.endsWith('+json')) return { bytes: fromJson(body), form: 'json' };
+  if (type === 'multipart/form-data') return fromMultipart(body, contentType!);
+  if (type === 'application/json' || type.endsWith('+json')) return fromJson(body);
   // `curl -d '{"img": ...}'` labels JSON as a form; no image format starts with '{', so read it as JSON.
-  if (/^\s*\{/.test(body.subarray(0, 64).toString('latin1'))) return { bytes: fromJson(body), form: 'json' };
-  return { bytes: body, form: 'raw' };
+  if (/^\s*\{/.test(body.subarray(0, 64).toString('latin1'))) return fromJson(body);
+  return body;
 }

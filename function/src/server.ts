@@ -86,7 +86,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     const model = parseModel(url, config.model, inference.info.models);
     const body = await readBody(req, config.maxBodyBytes);
     const decodeStart = performance.now();
-    const { bytes } = await extractImage(body, req.headers['content-type']);
+    const bytes = await extractImage(body, req.headers['content-type']);
     const input = await preprocess(bytes, { maxPixels: config.maxPixels });
     const decodeMs = performance.now() - decodeStart;
     const remaining = Math.max(1, config.execTimeoutMs - decodeMs);
