@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCluster } from '../../kit/inventory/load.ts';
 import type { NodeReport } from '../../kit/nodes/index.ts';
 import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
-import { startLab, type TestLab } from '../support/lab.ts';
+import { onNode, startLab, type TestLab } from '../support/lab.ts';
 
 const run = promisify(execFile);
 
 describe('edgefaas doctor on the lab', () => {
   let lab: TestLab;
   let password: string;
-  const inNode = async (i: number, cmd: string) => (await run('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd])).stdout;
+  const inNode = (i: number, cmd: string) => onNode(lab, i, cmd);
   const cli = async (args: string[], clusterFile = lab.clusterFile) =>
     run('node', ['bin/edgefaas.js', '--config', clusterFile, ...args], { env: lab.env, maxBuffer: 8 << 20 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadCluster } from '../../kit/inventory/load.ts';
 import { labDown, labStatus, labUp } from '../../kit/lab/index.ts';
-import { startLab, type TestLab } from '../support/lab.ts';
+import { onNode, startLab, type TestLab } from '../support/lab.ts';
 
 const run = promisify(execFile);
 const NAME = 'labtest';
@@ -17,7 +17,6 @@ const SUBNET = '10.99.1.0/24';
 async function sh(cmd: string): Promise<string> {
   return (await run('sh', ['-c', cmd])).stdout;
 }
-const inNode = async (lab: TestLab, i: number, cmd: string) => (await run('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd])).stdout;
 
 describe('lab up / status / down', () => {
   let lab: TestLab;
@@ -30,22 +29,22 @@ describe('lab up / status / down', () => {
 
   it('makes three hosts with their own hostname, address, host key and root filesystem', async () => {
     expect(lab.info.nodes.map((n) => n.address)).toEqual(['10.99.1.11', '10.99.1.12', '10.99.1.13']);
-    const hostnames = await Promise.all([0, 1, 2].map((i) => inNode(lab, i, 'hostname')));
+    const hostnames = await Promise.all([0, 1, 2].map((i) => onNode(lab, i, 'hostname')));
     expect(hostnames.map((h) => h.trim())).toEqual(['pi-1', 'pi-2', 'pi-3']);
-    const addrs = await Promise.all([0, 1, 2].map((i) => inNode(lab, i, 'ip -4 -o addr show eth0')));
+    const addrs = await Promise.all([0, 1, 2].map((i) => onNode(lab, i, 'ip -4 -o addr show eth0')));
     addrs.forEach((a, i) => expect(a).toContain(`inet ${lab.info.nodes[i]!.address}/24`));
-    const keys = await Promise.all([0, 1, 2].map((i) => inNode(lab, i, 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')));
+    const keys = await Promise.all([0, 1, 2].map((i) => onNode(lab, i, 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')));
     expect(new Set(keys).size).toBe(3);
-    await inNode(lab, 0, 'touch /etc/only-on-pi-1');
-    expect(await inNode(lab, 1, 'test -e /etc/only-on-pi-1 && echo shared || echo separate')).toBe('separate\n');
+    await onNode(lab, 0, 'touch /etc/only-on-pi-1');
+    expect(await onNode(lab, 1, 'test -e /etc/only-on-pi-1 && echo shared || echo separate')).toBe('separate\n');
   });
 
   it('starts each node as a fresh Pi: sshd up, user pi with sudo, no Docker, own /var/lib/docker', async () => {
     for (const i of [0, 1, 2]) {
-      expect(await inNode(lab, i, 'pgrep -x sshd >/dev/null && echo up')).toBe('up\n');
-      expect(await inNode(lab, i, 'id -nG pi')).toContain('sudo');
-      expect(await inNode(lab, i, 'command -v docker dockerd || echo none')).toBe('none\n');
-      expect(await inNode(lab, i, `awk '$2=="/var/lib/docker"{print $3}' /proc/mounts`)).toMatch(/^(?!overlay)\S+\n$/);
+      expect(await onNode(lab, i, 'pgrep -x sshd >/dev/null && echo up')).toBe('up\n');
+      expect(await onNode(lab, i, 'id -nG pi')).toContain('sudo');
+      expect(await onNode(lab, i, 'command -v docker dockerd || echo none')).toBe('none\n');
+      expect(await onNode(lab, i, `awk '$2=="/var/lib/docker"{print $3}' /proc/mounts`)).toMatch(/^(?!overlay)\S+\n$/);
     }
     const status = await labStatus(NAME);
     expect(status.map((s) => [s.node, s.address, s.state, s.running])).toEqual([
@@ -68,12 +67,12 @@ describe('lab up / status / down', () => {
   it('changes nothing when run twice', async () => {
     const ids = await sh(`docker ps -q --no-trunc --filter label=edgefaas.lab=${NAME} | sort`);
     const mtime = statSync(lab.clusterFile).mtimeMs;
-    const shadow = await inNode(lab, 0, 'sha256sum /etc/shadow');
+    const shadow = await onNode(lab, 0, 'sha256sum /etc/shadow');
     const again = await labUp({ name: NAME, subnet: SUBNET, nodes: 3, clusterFile: lab.clusterFile, home: lab.home });
     expect(again.changed).toBe(false);
     expect(await sh(`docker ps -q --no-trunc --filter label=edgefaas.lab=${NAME} | sort`)).toBe(ids);
     expect(statSync(lab.clusterFile).mtimeMs).toBe(mtime);
-    expect(await inNode(lab, 0, 'sha256sum /etc/shadow')).toBe(shadow);
+    expect(await onNode(lab, 0, 'sha256sum /etc/shadow')).toBe(shadow);
   });
 
   it("writes the openfaas section up needs here: the stand-in gateway and Debian's registry and monitoring, sideloaded", async () => {

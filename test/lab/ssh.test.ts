@@ -16,7 +16,7 @@ import {
   forEachNode,
   type SshPoolOptions,
 } from '../../kit/ssh/index.ts';
-import { startLab, type TestLab } from '../support/lab.ts';
+import { onNode, startLab, type TestLab } from '../support/lab.ts';
 
 const run = promisify(execFile);
 
@@ -28,7 +28,7 @@ describe('ssh layer against the lab', () => {
   const pools: SshPool[] = [];
 
   const container = (i: number) => lab.info.nodes[i]!.container;
-  const inNode = async (i: number, cmd: string) => (await run('docker', ['exec', container(i), 'sh', '-c', cmd])).stdout;
+  const inNode = (i: number, cmd: string) => onNode(lab, i, cmd);
   const node = (i: number, patch: Partial<NodeSpec> = {}): NodeSpec => ({ ...spec.nodes[i]!, ...patch });
   /** A pool with its own known_hosts and HOME, so nothing of the real user's ~/.ssh is read or written. */
   const pool = (o: SshPoolOptions = {}) => {

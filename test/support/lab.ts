@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { labDown, labUp, unusedAddress, type LabInfo } from '../../kit/lab/index.ts';
 
 /**
@@ -45,4 +47,9 @@ export async function startLab(opts: { name: string; subnet: string; nodes?: num
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A command inside a lab node's container, as root (test inspection only, never the kit's path). */
+export async function onNode(lab: TestLab, i: number, cmd: string): Promise<string> {
+  return (await promisify(execFile)('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd], { maxBuffer: 16 << 20 })).stdout;
 }
