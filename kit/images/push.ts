@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { atomicWrite } from '../inventory/write.ts';
 import { MEDIA, sha256Digest, type Descriptor, type ImageManifest, type ListEntry, type RegistryClient } from '../registry/client.ts';
 import type { ImagePlatform } from './platforms.ts';
 import { platformString } from './platforms.ts';
@@ -45,8 +46,7 @@ async function readCache(path: string | undefined): Promise<BlobCache> {
 async function writeCache(path: string | undefined, cache: BlobCache): Promise<void> {
   if (!path) return;
   await fs.mkdir(dirname(path), { recursive: true });
-  await fs.writeFile(`${path}.tmp`, JSON.stringify(cache));
-  await fs.rename(`${path}.tmp`, path);
+  await atomicWrite(path, JSON.stringify(cache));
 }
 
 /** Where images go, and what a push remembers between runs (layer digests) and reports. */

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { atomicWrite } from '../inventory/write.ts';
 import { edgefaasHome } from '../ssh/index.ts';
 
 /** What the last `images push` published: deploy pins this reference. Kept per cluster. */
@@ -25,8 +26,7 @@ export async function readPublished(cluster: string, env: NodeJS.ProcessEnv = pr
 export async function writePublished(cluster: string, p: PublishedImage, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const file = publishedFile(cluster, env);
   await fs.mkdir(dirname(file), { recursive: true });
-  await fs.writeFile(`${file}.tmp`, JSON.stringify(p, null, 2) + '\n');
-  await fs.rename(`${file}.tmp`, file);
+  await atomicWrite(file, JSON.stringify(p, null, 2) + '\n');
 }
 
 /** "10.0.0.2:5000/edgefaas/function:abc" -> registry, repository, reference (tag or digest). */

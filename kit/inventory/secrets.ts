@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { expandTilde } from '../ssh/paths.ts';
 import type { SecretRef } from './schema.ts';
+import { atomicWrite } from './write.ts';
 
 export class SecretError extends Error {
   override name = 'SecretError';
@@ -30,7 +30,5 @@ export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = pro
 /** Writes a secret atomically with mode 0600 (directory 0700). */
 export async function writeSecretFile(path: string, value: string): Promise<void> {
   await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, value, { mode: 0o600 });
-  await fs.rename(tmp, path);
+  await atomicWrite(path, value, 0o600);
 }

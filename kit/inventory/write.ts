@@ -39,7 +39,8 @@ export async function writeCluster(path: string, input: ClusterInput): Promise<W
   return { path, status: previous === undefined ? 'created' : 'replaced', backup };
 }
 
-export async function atomicWrite(path: string, text: string, mode: number): Promise<void> {
+/** Writes through a fresh temporary file beside `path`, then renames it: readers see the old file or the new one, never half. */
+export async function atomicWrite(path: string, text: string, mode?: number): Promise<void> {
   const tmp = join(dirname(path) || '.', `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await fs.writeFile(tmp, text, { mode, flag: 'wx' });

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { atomicWrite } from '../inventory/write.ts';
 
 /**
  * stack.yml as faas-cli reads it (shared/reference/stack-yml.md): ${VAR} / ${VAR:-default}
@@ -121,7 +122,5 @@ export function stringifyStack(stack: Stack, header?: string): string {
 }
 
 export async function writeStack(path: string, stack: Stack, header?: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, stringifyStack(stack, header));
-  await fs.rename(tmp, path);
+  await atomicWrite(path, stringifyStack(stack, header));
 }
