@@ -5,8 +5,9 @@
  */
 import { loadCatdogHead } from './catdog.ts';
 import type { ModelName } from './config.ts';
-import { loadResNet50, runHead, topK, type Prediction } from './model.ts';
 import { INPUT_SIZE } from './input.ts';
+import { loadResNet50, runHead } from './model.ts';
+import { topK, type Prediction } from './topk.ts';
 
 export interface Classification {
   /** One score per label of the model asked for. */

@@ -108,5 +108,3 @@ export async function loadResNet50(dir: string): Promise<ResNet50> {
 export function runHead(head: tf.LayersModel, features: Float32Array, count = 1): Float32Array {
   return tf.tidy(() => (head.predict(tf.tensor2d(features, [count, FEATURE_SIZE])) as tf.Tensor).dataSync() as Float32Array);
 }
-
-export { topK, type Prediction } from './topk.ts';

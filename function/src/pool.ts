@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ModelName } from './config.ts';
-import type { Prediction } from './model.ts';
+import type { Prediction } from './topk.ts';
 import type { FromWorker, ToWorker, WorkerSettings } from './protocol.ts';
 
 export interface PoolInfo {

@@ -1,6 +1,6 @@
 /** Messages between the server (pool.ts) and its worker processes (worker.ts). */
 import type { ModelName } from './config.ts';
-import type { Prediction } from './model.ts';
+import type { Prediction } from './topk.ts';
 
 export interface WorkerSettings {
   model: ModelName;
