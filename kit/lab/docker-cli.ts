@@ -7,8 +7,7 @@ export class DockerCliError extends Error {
 /** Runs the docker CLI (the lab is plumbing on the host's dockerd); stdin carries secrets, never argv. */
 export function docker(args: string[], opts: { stdin?: string; allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
-    const stdin = opts.stdin === undefined ? 'ignore' : 'pipe';
-    const child = spawn('docker', args, { stdio: [stdin, 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 600_000 });
+    const child = spawn('docker', args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 600_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -21,12 +20,10 @@ export function docker(args: string[], opts: { stdin?: string; allowFail?: boole
       }
       resolve(res);
     });
-    if (child.stdin) {
-      // docker may exit (or not read stdin) before the write lands: EPIPE then is not an error of ours,
-      // the exit code says how the command went.
-      child.stdin.on('error', () => {});
-      child.stdin.end(opts.stdin);
-    }
+    // docker may exit (or never read stdin) before the write lands: that EPIPE is not a failure of
+    // the command, whose exit code says how it went.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.stdin ?? '');
   });
 }
 
