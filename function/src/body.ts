@@ -18,7 +18,8 @@ export class HttpError extends Error {
   }
 }
 
-function tooLarge(limit: number): HttpError {
+/** The 413 for a body over MAX_BODY_BYTES, whether announced (Expect: 100-continue) or streamed. */
+export function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is over the limit of ${limit} bytes (MAX_BODY_BYTES); send a smaller image`);
 }
 

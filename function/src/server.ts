@@ -3,7 +3,7 @@
  * model is loaded, POST (any path) classifies, timeouts and max_inflight as the watchdog has them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extractImage, HttpError, readBody } from './body.ts';
+import { extractImage, HttpError, readBody, tooLarge } from './body.ts';
 import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { topK, type Prediction } from './topk.ts';
@@ -212,7 +212,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     const declared = Number(req.headers['content-length']);
     if (req.method === 'POST' && Number.isFinite(declared) && declared > config.maxBodyBytes) {
       metrics.requests.inc({ status: '413' });
-      sendJson(res, 413, { error: `request body is over the limit of ${config.maxBodyBytes} bytes (MAX_BODY_BYTES); send a smaller image` }, { Connection: 'close' });
+      sendJson(res, 413, { error: tooLarge(config.maxBodyBytes).message }, { Connection: 'close' });
       return;
     }
     res.writeContinue();
