@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
 import SSHConfig from 'ssh-config';
-import { expandTilde } from '../ssh/paths.ts';
+import { readSshConfig } from '../ssh/target.ts';
 
 /** What ~/.ssh/config says about a host alias (the wizard's defaults). */
 export interface SshHost {
@@ -19,8 +18,7 @@ export interface SshHosts {
 
 /** Reads an ssh_config file; a missing or unreadable file is simply empty. */
 export async function readSshHosts(path = '~/.ssh/config', env: NodeJS.ProcessEnv = process.env): Promise<SshHosts> {
-  const text = await fs.readFile(expandTilde(path, env), 'utf8').catch(() => '');
-  const config = SSHConfig.parse(text);
+  const config = (await readSshConfig(path, env)) ?? SSHConfig.parse('');
   const aliases: string[] = [];
   for (const line of config) {
     if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
