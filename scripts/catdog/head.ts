@@ -3,7 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tf } from '../../function/src/backend.ts';
 import { CATDOG_LABELS } from '../../function/src/catdog.ts';
-import { FEATURE_SIZE } from '../../function/src/model.ts';
+import { FEATURE_SIZE, runHead } from '../../function/src/model.ts';
 
 export const LEARNING_RATE = 0.01;
 const L2_GRID = [0, 1e-3, 1e-2, 1e-1, 1];
@@ -44,10 +44,10 @@ export function splitIndices(labels: number[], holdout: number, seed: number): {
   return { fit: fit.sort((a, b) => a - b), check: check.sort((a, b) => a - b) };
 }
 
-function matrix(rows: Float32Array[]): tf.Tensor2D {
+function flatten(rows: Float32Array[]): Float32Array {
   const flat = new Float32Array(rows.length * FEATURE_SIZE);
   rows.forEach((r, i) => flat.set(r, i * FEATURE_SIZE));
-  return tf.tensor2d(flat, [rows.length, FEATURE_SIZE]);
+  return flat;
 }
 
 function buildHead(l2: number, seed: number): tf.Sequential {
@@ -79,7 +79,7 @@ export async function trainHead(
   onEpochs: (epochs: number, head: tf.Sequential) => void = () => {},
 ): Promise<tf.Sequential> {
   const head = buildHead(settings.l2, seed);
-  const xs = matrix(x);
+  const xs = tf.tensor2d(flatten(x), [x.length, FEATURE_SIZE]);
   const ys = tf.oneHot(tf.tensor1d(y, 'int32'), CATDOG_LABELS.length);
   let done = 0;
   for (const epochs of [...settings.checkpoints].sort((a, b) => a - b)) {
@@ -93,7 +93,7 @@ export async function trainHead(
 
 /** The head's scores for each feature row. */
 export function headScores(head: tf.LayersModel, x: Float32Array[]): Float32Array[] {
-  const flat = tf.tidy(() => (head.predict(matrix(x)) as tf.Tensor).dataSync() as Float32Array);
+  const flat = runHead(head, flatten(x), x.length);
   const k = CATDOG_LABELS.length;
   return x.map((_, i) => flat.slice(i * k, (i + 1) * k));
 }
