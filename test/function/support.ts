@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../../kit/registry/serve.ts';
+
+export { freePort };
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const PHOTOS = process.env.EDGEFAAS_PHOTOS ?? join(homedir(), '.cache', 'edgefaas', 'photos');
@@ -13,17 +15,6 @@ export function photo(name: string): string {
   const p = join(PHOTOS, name);
   if (!existsSync(p)) throw new Error(`test photo ${p} is missing: run scripts/setup --test (it unpacks darknet's photos)`);
   return p;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export interface FunctionProcess {
