@@ -15,6 +15,7 @@ import { RegistryClient } from '../registry/client.ts';
 import { probePool } from './cluster-pool.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
+import { collect } from './repeatable-flag.ts';
 
 interface DeployFlags {
   file?: string;
@@ -24,10 +25,6 @@ interface DeployFlags {
   smoke: boolean;
   smokePhoto?: string;
   timeout: string;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
 /** -f: the user's stack.yml as is. Otherwise stack.yml is (re)written beside cluster.yaml from it and the last pushed image. */

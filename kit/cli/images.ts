@@ -8,6 +8,7 @@ import { loadCluster } from '../inventory/load.ts';
 import { probePool } from './cluster-pool.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
+import { collect } from './repeatable-flag.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,10 +17,6 @@ interface ImagesFlags {
   base?: string;
   registry?: string;
   cache: boolean;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
 /** --platform wins; else one image per distinct userland arch the doctor finds on the nodes. */
