@@ -32,6 +32,8 @@ async function main(): Promise<void> {
 
 process.on('disconnect', () => process.exit(0));
 main().catch((err: Error) => {
-  send({ type: 'failed', error: err.message });
-  process.exit(1);
+  // process.send is asynchronous: exit once the pool has the reason, or it only sees the exit.
+  const failed: FromWorker = { type: 'failed', error: err.message };
+  if (process.send) process.send(failed, () => process.exit(1));
+  else process.exit(1);
 });
