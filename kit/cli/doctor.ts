@@ -4,10 +4,7 @@ import { doctor, formatDoctor } from '../nodes/index.ts';
 import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
 import { contextOf } from './context.ts';
 import { UsageError } from './errors.ts';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
-}
+import { collect } from './repeatable-flag.ts';
 
 export function makeDoctorCommand(): Command {
   return new Command('doctor')
