@@ -33,6 +33,16 @@ describe('resolveEndpoint', () => {
     });
   });
 
+  it('reads keywords in any case, as OpenSSH does', () => {
+    const lower = SSHConfig.parse('host pi2\n  hostname 192.168.1.22\n  user pi\n  port 2200\n  identityfile ~/.ssh/pi2\n');
+    expect(resolveEndpoint('pi2', lower, {}, env)).toEqual({
+      host: '192.168.1.22',
+      port: 2200,
+      user: 'pi',
+      identityFiles: ['/home/me/.ssh/pi2'],
+    });
+  });
+
   it("lets cluster.yaml's user and port override the config", () => {
     const e = resolveEndpoint('pi1', config, { user: 'root', port: 22 }, env);
     expect([e.user, e.port]).toEqual(['root', 22]);

@@ -52,17 +52,18 @@ export function resolveEndpoint(
   depth = 0,
 ): SshEndpoint {
   if (depth > 4) throw new Error(`ProxyJump chain for ${alias} is longer than 4 hops (a loop in ssh config?)`);
-  const c: Computed = config ? config.compute(alias) : {};
-  const user = overrides.user ?? first(c.User) ?? env.USER ?? 'root';
-  const port = overrides.port ?? (first(c.Port) ? Number(first(c.Port)) : 22);
-  const host = first(c.HostName) ?? alias;
+  // ssh_config keywords are case-insensitive ("hostname" works for OpenSSH): compute them lower-cased.
+  const c: Computed = config ? config.compute(alias, { ignoreCase: true }) : {};
+  const user = overrides.user ?? first(c.user) ?? env.USER ?? 'root';
+  const port = overrides.port ?? (first(c.port) ? Number(first(c.port)) : 22);
+  const host = first(c.hostname) ?? alias;
   const endpoint: SshEndpoint = {
     host: host.replace(/%h/g, alias),
     port,
     user,
-    identityFiles: all(c.IdentityFile).map((f) => expandTilde(f, env)),
+    identityFiles: all(c.identityfile).map((f) => expandTilde(f, env)),
   };
-  const jump = first(c.ProxyJump);
+  const jump = first(c.proxyjump);
   if (jump && jump.toLowerCase() !== 'none') {
     // "a,b" means: reach a, from a reach b, from b reach the target.
     let previous: SshEndpoint | undefined;
