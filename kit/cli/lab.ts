@@ -9,6 +9,12 @@ function nodeCount(v: string): number {
   return n;
 }
 
+function cpuShare(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 64) throw new UsageError(`--cpus must be a number above 0, like 0.5, got "${v}"`);
+  return n;
+}
+
 export function makeLabCommand(): Command {
   const lab = new Command('lab').description('a local lab of Debian hosts on this machine to rehearse on (needs root)');
   lab
@@ -17,9 +23,11 @@ export function makeLabCommand(): Command {
     .option('--nodes <n>', 'how many hosts', nodeCount, LAB_DEFAULTS.nodes)
     .option('--name <name>', 'lab name (labs with different names and subnets coexist)', LAB_DEFAULTS.name)
     .option('--subnet <cidr>', 'the lab LAN, a /24', LAB_DEFAULTS.subnet)
-    .action(async (o: { nodes: number; name: string; subnet: string }, cmd: Command) => {
+    .option('--cpus <n>', "each host's CPU share, Pi-sized (e.g. 0.5; Docker's --cpus)", cpuShare)
+    .option('--memory <size>', "each host's memory, Pi-sized (e.g. 1g; Docker's --memory, no swap)")
+    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, clusterFile: ctx.opts.config, log: ctx.info });
+      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, clusterFile: ctx.opts.config, log: ctx.info });
       const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
       ctx.result(
         { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },

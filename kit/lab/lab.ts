@@ -13,6 +13,9 @@ export interface LabUpOptions {
   name?: string;
   subnet?: string;
   nodes?: number;
+  /** Pi-sized hosts: each host's CPU share (Docker's --cpus, e.g. 0.5) and memory (e.g. "1g", no swap beyond it). */
+  cpus?: number;
+  memory?: string;
   clusterFile?: string;
   /** Default $EDGEFAAS_HOME or ~/.edgefaas. */
   home?: string;
@@ -37,7 +40,15 @@ export function requireRoot(verb: string): void {
   }
 }
 
-function runArgs(layout: LabLayout, node: LabLayout['nodes'][number], image: string): string[] {
+/** Docker's per-container limits, so each lab host has its own slice of CPU and memory as each Pi has. */
+function limitArgs(opts: Pick<LabUpOptions, 'cpus' | 'memory'>): string[] {
+  const args: string[] = [];
+  if (opts.cpus !== undefined) args.push('--cpus', String(opts.cpus));
+  if (opts.memory !== undefined) args.push('--memory', opts.memory, '--memory-swap', opts.memory);
+  return args;
+}
+
+function runArgs(layout: LabLayout, node: LabLayout['nodes'][number], image: string, limits: string[]): string[] {
   return [
     'run', '-d',
     '--name', node.container,
@@ -56,8 +67,29 @@ function runArgs(layout: LabLayout, node: LabLayout['nodes'][number], image: str
     '--tmpfs', '/run:rw,exec,mode=755',
     // A dockerd's data-root cannot sit on the container's overlay.
     '--mount', `type=volume,src=${node.volume},dst=/var/lib/docker`,
+    ...limits,
     image,
   ];
+}
+
+/** An existing host gets the asked-for limits in place (docker update); true when they differed. */
+async function setLimits(container: string, opts: Pick<LabUpOptions, 'cpus' | 'memory'>): Promise<boolean> {
+  const now = (await docker(['inspect', container, '--format', '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}'])).stdout.trim().split(' ').map(Number);
+  const wantCpu = opts.cpus === undefined ? now[0] : Math.round(opts.cpus * 1e9);
+  const wantMem = opts.memory === undefined ? now[1] : memoryBytes(opts.memory);
+  if (now[0] === wantCpu && now[1] === wantMem) return false;
+  await docker(['update', ...limitArgs(opts), container]);
+  return true;
+}
+
+/** Docker's memory syntax: 512m, 1g, 1.5g, or bytes. */
+export function memoryBytes(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(v.trim());
+  if (!m) throw new LabError(`--memory must look like 512m or 1g, got "${v}"`);
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (bytes < 256 * 1024 ** 2) throw new LabError(`--memory must be at least 256m (a lab host runs sshd and dockerd), got "${v}"`);
+  return bytes;
 }
 
 /** The lab runs on this machine's dockerd: say so plainly when it is not there. */
@@ -155,6 +187,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     throw new LabError(`lab ${layout.name} has ${existing.length} nodes, more than --nodes ${layout.nodes.length}; run: edgefaas lab down --name ${layout.name} first`);
   }
 
+  if (opts.memory !== undefined) memoryBytes(opts.memory);
+  if (opts.cpus !== undefined && !(opts.cpus > 0 && opts.cpus <= 64)) throw new LabError(`--cpus must be a number above 0, like 0.5, got "${opts.cpus}"`);
+  const limits = limitArgs(opts);
   let changed = await ensureNetwork(layout);
   await ensureSecrets(f);
   // OpenFaaS's own images cannot be pulled by lab hosts: up sideloads the stand-in gateway, Debian's
@@ -171,9 +206,10 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       } else if (state === 'absent') {
         log(`creating ${n.name} (${n.address})`);
         await docker(['volume', 'create', '--label', `${LAB_LABEL}=${layout.name}`, n.volume]);
-        await docker(runArgs(layout, n, image));
+        await docker(runArgs(layout, n, image, limits));
         touched = true;
       }
+      if (state !== 'absent' && limits.length && (await setLimits(n.container, opts))) touched = true;
       await waitForSsh(n.address, n.container);
       if (await configureNode(n.container, f)) touched = true;
       return { touched, keys: await hostKeys(n.container, n.address) };

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,11 +29,53 @@ export interface TestLab {
   stop(): Promise<void>;
 }
 
-export async function startLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean }): Promise<TestLab> {
+/**
+ * Several checkouts on one machine (engineers' worktrees, CI) run the same test labs on the one
+ * dockerd: a lab's name is held by a lock directory until stop(), so a second run waits instead of
+ * tearing the first one's lab down. A lock whose process is gone is taken over.
+ */
+async function holdLabName(name: string, waitMs = 40 * 60_000): Promise<() => Promise<void>> {
+  const dir = join(tmpdir(), `edgefaas-testlab-${name}.lock`);
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await mkdir(dir);
+      await writeFile(join(dir, 'pid'), String(process.pid));
+      return () => rm(dir, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => ''));
+    if (pid && !alive(pid)) await rm(dir, { recursive: true, force: true });
+    else if (Date.now() > until) throw new Error(`test lab ${name} is held by process ${pid || '?'} (${dir}) for over ${waitMs / 60_000} min`);
+    else await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function startLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string }): Promise<TestLab> {
+  const release = await holdLabName(opts.name);
+  try {
+    return await startHeldLab(opts, release);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+async function startHeldLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string }, release: () => Promise<void>): Promise<TestLab> {
   if (opts.fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home });
+  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory });
   return {
     name: opts.name,
     subnet: opts.subnet,
@@ -43,8 +85,12 @@ export async function startLab(opts: { name: string; subnet: string; nodes?: num
     info,
     unreachable: unusedAddress(opts.subnet),
     stop: async () => {
-      await labDown(opts.name, { home });
-      await rm(home, { recursive: true, force: true });
+      try {
+        await labDown(opts.name, { home });
+        await rm(home, { recursive: true, force: true });
+      } finally {
+        await release();
+      }
     },
   };
 }
