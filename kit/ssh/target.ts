@@ -11,6 +11,10 @@ export interface SshEndpoint {
   user: string;
   identityFiles: string[];
   jump?: SshEndpoint;
+  /** The name the host was asked for by (a ~/.ssh/config alias, or the address itself). */
+  alias?: string;
+  /** ssh_config HashKnownHosts yes: the kit writes this host's known_hosts entries hashed. */
+  hashKnownHosts?: boolean;
 }
 
 type Computed = Record<string, string | string[]>;
@@ -68,6 +72,8 @@ export function resolveEndpoint(
     port,
     user,
     identityFiles: all(c.identityfile).map((f) => expandTilde(f, env)),
+    ...(alias !== host ? { alias } : {}),
+    ...(first(c.hashknownhosts)?.toLowerCase() === 'yes' ? { hashKnownHosts: true } : {}),
   };
   const jump = first(c.proxyjump);
   if (jump && jump.toLowerCase() !== 'none') {
