@@ -62,7 +62,7 @@ const env = given ? process.env : made!.env;
 try {
   const spec = await loadCluster(cluster);
   const manager = `edgefaas-lab-${process.env.BENCH_LAB ?? 'tputbench'}-pi-1`;
-  const gateway = await gatewayFor(resolveGatewayUrl({ env, spec }), spec, env);
+  const gateway = await gatewayFor(await resolveGatewayUrl({ env, spec }), spec, env);
   const photo = await readFile(photoPath);
   const before = (await gateway.getFunction('classify')).replicas;
   const load0 = loadavg()[0]!;

@@ -36,7 +36,7 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext)
   // Replicas one per node with room for one: read each node's memory first (read-only).
   const pool = probePool(spec, ctx);
   const rooms = await nodeRooms(spec, pool).finally(() => pool.closeAll());
-  const stack = stackForCluster(spec, { image, gateway: resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms });
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
@@ -77,7 +77,7 @@ export function makeDeployCommand(): Command {
       const spec = await loadCluster(ctx.opts.config);
       const { stack, path, written } = await stackToDeploy(o, spec, ctx);
       if (written) ctx.info(`wrote ${path}`);
-      const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const smoke = await smokeTests(stack, spec, o, ctx);
       const deployed = await deployStack({
