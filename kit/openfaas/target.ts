@@ -1,6 +1,6 @@
 import { GatewayClient } from '../gateway/index.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
-import { GATEWAY_USER, gatewayPasswordFile, gatewayUrl, readGatewayPassword } from '../swarm/credentials.ts';
+import { GATEWAY_USER, gatewayKey, gatewayUrl, storedCredentials } from './credentials.ts';
 
 /** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager. */
 export function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): string {
@@ -10,8 +10,12 @@ export function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: Node
   return url;
 }
 
-/** A gateway client with the password `up` stored (0600), when there is one. */
+/**
+ * A gateway client with the user's $OPENFAAS_PASSWORD, else the password `up` stored (0600) when
+ * `url` is this cluster's own gateway: credentials are keyed by gateway URL, as faas-cli keys them.
+ */
 export async function gatewayFor(url: string, spec: ClusterSpec | undefined, env: NodeJS.ProcessEnv, debug?: (l: string) => void): Promise<GatewayClient> {
-  const password = env.OPENFAAS_PASSWORD ?? (spec ? await readGatewayPassword(gatewayPasswordFile(spec, env)) : undefined);
-  return new GatewayClient({ baseUrl: url, auth: password ? { username: GATEWAY_USER, password } : undefined, debug });
+  const auth = env.OPENFAAS_PASSWORD ? { username: GATEWAY_USER, password: env.OPENFAAS_PASSWORD } : await storedCredentials(url, spec, env);
+  if (spec && gatewayKey(url) !== gatewayKey(gatewayUrl(spec))) debug?.(`${url} is not this cluster's gateway (${gatewayUrl(spec)}): no stored credentials sent`);
+  return new GatewayClient({ baseUrl: url, auth, debug });
 }

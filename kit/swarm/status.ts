@@ -2,7 +2,7 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type ManagerFacts } from '../docker/facts.ts';
 import { GatewayClient } from '../gateway/client.ts';
-import { gatewayUrl } from './credentials.ts';
+import { gatewayUrl } from '../openfaas/credentials.ts';
 
 export interface SwarmStatus {
   gatewayUrl: string;

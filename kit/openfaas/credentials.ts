@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { normaliseGatewayUrl } from '../gateway/client.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { writeSecretFile } from '../inventory/secrets.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
@@ -12,10 +13,30 @@ export function gatewayPasswordFile(spec: Pick<ClusterSpec, 'name'>, env: NodeJS
   return join(edgefaasHome(env), spec.name, 'gateway-password');
 }
 
-/** The gateway URL: the node labelled edgefaas.gateway=true is the first manager in cluster.yaml. */
+/** The gateway URL: the first manager (Swarm) or server (k3s) in cluster.yaml, at the gateway port. */
 export function gatewayUrl(spec: ClusterSpec): string {
   const gw = spec.nodes.find((n) => n.role === 'manager')!;
   return `http://${gw.address}:${spec.gateway.port}`;
+}
+
+/** The key stored credentials go by, as faas-cli keys them: http://GW:8080/ equals http://gw:8080. */
+export function gatewayKey(url: string): string {
+  return normaliseGatewayUrl(url);
+}
+
+/**
+ * The cluster's admin password, only for the cluster's own gateway URL: a gateway named by
+ * OPENFAAS_URL, --gateway or a stack.yml elsewhere never gets it.
+ */
+export async function storedCredentials(
+  url: string,
+  spec: ClusterSpec | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ username: string; password: string } | undefined> {
+  if (!spec) return undefined;
+  if (gatewayKey(url) !== gatewayKey(gatewayUrl(spec))) return undefined;
+  const password = await readGatewayPassword(gatewayPasswordFile(spec, env));
+  return password ? { username: GATEWAY_USER, password } : undefined;
 }
 
 export async function readGatewayPassword(file: string): Promise<string | undefined> {
