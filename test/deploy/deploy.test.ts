@@ -44,6 +44,8 @@ async function classify(fn: string, photo: Buffer): Promise<{ status: number; la
 beforeAll(async () => {
   await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
   lab = await startLab({ name: 'deploy', subnet: '10.99.6.0/24', nodes: 2 });
+  // One replica per function (cluster.yaml's scale.min): the default, one per node, is test/scaling's.
+  await appendFile(lab.clusterFile, 'scale:\n  min: 1\n');
   const up = await edgefaas(['up', '--yes']);
   if (up.code !== 0) throw new Error(`edgefaas up failed: ${up.stderr}\n${up.stdout}`);
   gateway = `http://${lab.info.nodes[0]!.address}:8080`;
@@ -66,8 +68,8 @@ describe('images, deploy and invoke on the lab', () => {
   it('deploy writes a stack.yml that round-trips, creates both functions, waits for them and passes the smoke test', { timeout: 1_200_000 }, async () => {
     const r = await edgefaas(['deploy']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^classify: created, 2 replica\(s\), (malamute|Eskimo_dog|Siberian_husky) \d\.\d{3}$/m);
-    expect(r.stdout).toMatch(/^catdog: created, 2 replica\(s\), dogs? \d\.\d{3}$/im);
+    expect(r.stdout).toMatch(/^classify: created, 1 replica\(s\), (malamute|Eskimo_dog|Siberian_husky) \d\.\d{3}$/m);
+    expect(r.stdout).toMatch(/^catdog: created, 1 replica\(s\), dogs? \d\.\d{3}$/im);
     expect(r.stdout).toContain(`try: curl --data-binary @cat.jpg ${gateway}/function/classify`);
     const text = await readFile(join(lab.home, 'stack.yml'), 'utf8');
     const stack = parseStack(text, { env: {} });
@@ -106,7 +108,7 @@ describe('images, deploy and invoke on the lab', () => {
     stop = true;
     await caller;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^classify: updated, 2 replica\(s\), malamute/m);
+    expect(r.stdout).toMatch(/^classify: updated, 1 replica\(s\), malamute/m);
     expect(answers.length).toBeGreaterThan(0);
     expect(answers.filter((a) => a.label !== 'malamute')).toEqual([]);
     expect(await classify('classify', dog)).toEqual({ status: 200, label: 'malamute' });
