@@ -18,6 +18,8 @@ export interface GatewayReadyOptions {
   password: string;
   auth: boolean;
   timeoutMs: number;
+  /** Labels the deployed gateway spec carries (the stack hash label). */
+  expectLabels?: Record<string, string>;
   fetch?: typeof globalThis.fetch;
   pollMs?: number;
 }
@@ -34,7 +36,7 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
   const see = `see: docker service ps --no-trunc ${GATEWAY_SERVICE} on ${o.node}`;
   let last = '';
   for (;;) {
-    const verdict = await readRollout(o.runner);
+    const verdict = await readRollout(o.runner, o.expectLabels);
     if (verdict.kind === 'failed') {
       const logs = verdict.taskId ? await lastLogLines(o.runner, verdict.taskId) : '';
       throw new GatewayNotReadyError(`the gateway (${GATEWAY_SERVICE}) does not run: ${verdict.why}${logs ? `; it printed: ${logs}` : ''}; ${see}`);
@@ -42,7 +44,7 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
     if (verdict.kind === 'ready') {
       last = await answers(client);
       if (!last) {
-        const again = await readRollout(o.runner);
+        const again = await readRollout(o.runner, o.expectLabels);
         if (again.kind === 'ready' && again.taskId === verdict.taskId) return;
         last = `task ${verdict.taskId.slice(0, 12)} answered, then ${again.kind === 'ready' ? 'another task took over' : again.why}`;
       }
@@ -54,11 +56,11 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
   }
 }
 
-async function readRollout(runner: Runner): Promise<RolloutVerdict> {
+async function readRollout(runner: Runner, expectLabels?: Record<string, string>): Promise<RolloutVerdict> {
   const step = rolloutProbeStep(GATEWAY_SERVICE);
   const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
   if (res.code !== 0) return { kind: 'waiting', why: `docker service inspect ${GATEWAY_SERVICE} failed: ${res.stderr.trim().split('\n').pop() ?? ''}` };
-  return judgeRollout(parseRolloutProbe(res.stdout));
+  return judgeRollout(parseRolloutProbe(res.stdout), expectLabels);
 }
 
 /** '' when /healthz and an authenticated /system/functions answer, else why not. */

@@ -42,7 +42,12 @@ describe('judgeRollout', () => {
     expect(paused).toMatchObject({ kind: 'failed', taskId: 'new' });
     expect(paused.kind === 'failed' && paused.why).toBe('its update is paused (update paused due to failure or early termination of task new); last: task new failed: task: non-zero exit (1)');
     // After a rollback the service's spec is the old one again: the running old task matches it.
-    expect(judgeRollout({ service: { Spec: { TaskTemplate: v1 }, UpdateStatus: { State: 'rollback_completed' } }, tasks }).kind).toBe('failed');
+    expect(judgeRollout({ service: { Spec: { TaskTemplate: v1, Labels: { h: 'old' } }, UpdateStatus: { State: 'rollback_completed' } }, tasks }, { h: 'new' }).kind).toBe('failed');
+  });
+
+  it('accepts a service rolled back onto the deployed spec (a later hand-made change undone)', () => {
+    const tasks = [task('t', v1, 'running')];
+    expect(judgeRollout({ service: { Spec: { TaskTemplate: v1, Labels: { h: 'mine' } }, UpdateStatus: { State: 'rollback_completed' } }, tasks }, { h: 'mine' })).toEqual({ kind: 'ready', taskId: 't' });
   });
 });
 

@@ -43,7 +43,7 @@ export interface Task {
 }
 
 export interface ServiceRollout {
-  service: { Spec?: { TaskTemplate?: Task['Spec'] }; UpdateStatus?: { State?: string; Message?: string } };
+  service: { Spec?: { TaskTemplate?: Task['Spec']; Labels?: Record<string, string> }; UpdateStatus?: { State?: string; Message?: string } };
   tasks: Task[];
 }
 
@@ -74,19 +74,25 @@ export function taskError(t: Task | undefined): string {
   return `task ${t.ID.slice(0, 12)} ${t.Status?.State ?? '?'}${err ? `: ${err}` : ''}`;
 }
 
-export function judgeRollout(r: ServiceRollout): RolloutVerdict {
+/**
+ * `expectLabels`: labels the deployed spec carries (the stack hash). A rollback that left the
+ * service on them (someone rolled a later change back) is no failure of this deploy.
+ */
+export function judgeRollout(r: ServiceRollout, expectLabels: Record<string, string> = {}): RolloutVerdict {
   const deployed = r.service.Spec?.TaskTemplate;
   const current = (t: Task) =>
     isDeepStrictEqual(t.Spec?.ContainerSpec, deployed?.ContainerSpec) && (t.Spec?.ForceUpdate ?? 0) === (deployed?.ForceUpdate ?? 0);
   const mine = r.tasks.filter(current).sort(newestFirst);
   const lastFailed = mine.find((t) => FAILED_STATES.includes(t.Status?.State ?? ''));
   const update = r.service.UpdateStatus;
-  if (update?.State && FAILED_UPDATE.includes(update.State)) {
+  const onDeployed = Object.keys(expectLabels).length > 0 && Object.entries(expectLabels).every(([k, v]) => r.service.Spec?.Labels?.[k] === v);
+  const rolledBackToDeployed = update?.State?.startsWith('rollback_') && update.State !== 'rollback_started' && onDeployed;
+  if (update?.State && FAILED_UPDATE.includes(update.State) && !rolledBackToDeployed) {
     return { kind: 'failed', why: `its update is ${update.State.replace('_', ' ')}${update.Message ? ` (${update.Message})` : ''}; last: ${taskError(lastFailed ?? r.tasks.sort(newestFirst)[0])}`, taskId: lastFailed?.ID };
   }
   const running = mine.find((t) => t.DesiredState === 'running' && t.Status?.State === 'running');
   const failures = mine.filter((t) => FAILED_STATES.includes(t.Status?.State ?? '')).length;
-  if (running && (!update?.State || update.State === 'completed')) return { kind: 'ready', taskId: running.ID };
+  if (running && (!update?.State || update.State === 'completed' || rolledBackToDeployed)) return { kind: 'ready', taskId: running.ID };
   if (!running && failures >= CRASH_LOOP_FAILURES) {
     return { kind: 'failed', why: `its task failed ${failures} times since the deploy; last: ${taskError(lastFailed)}`, taskId: lastFailed?.ID };
   }

@@ -5,7 +5,7 @@ import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/f
 import { dockerSteps } from '../docker/install.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
-import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } from '../openfaas/swarm-stack.ts';
+import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { checkManagerCount, membershipOf, SwarmMembershipError } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
@@ -282,7 +282,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     // up is done when the gateway's update is complete and that task answers (kit/swarm/gateway-ready.ts).
     if (!d.dryRun) {
       d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
-      const ready = { runner: gw.runner!, node: gw.spec.name, url: gatewayUrl(spec), password, auth: spec.gateway.auth };
+      const ready = { runner: gw.runner!, node: gw.spec.name, url: gatewayUrl(spec), password, auth: spec.gateway.auth, expectLabels: { [STACK_HASH_LABEL]: stack.hash } };
       await waitForGatewayReady({ ...ready, fetch: d.fetch, timeoutMs: d.gatewayWaitMs ?? 300_000 });
       right(gw, 'wait for the gateway to answer');
     }
