@@ -7,12 +7,11 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../kit/gateway/client.ts';
 import { loadCluster } from '../../kit/inventory/load.ts';
-import { debianBase } from '../../kit/lab/registry/image.ts';
 import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
 import { gatewayPasswordFile } from '../../kit/swarm/credentials.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { edgefaas, onNode } from './support.ts';
+import { buildEchoImage, edgefaas, onNode } from './support.ts';
 
 const run = promisify(execFile);
 
@@ -32,7 +31,7 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
 
   beforeAll(async () => {
     lab = await startLab({ name: 'ctlplane', subnet: '10.99.21.0/24', nodes: 2 });
-    await buildPredictingEcho(fnImage);
+    await buildEchoImage(fnImage, { model: 'echo', predictions: [{ label: 'echo', score: 1 }] });
     photo = join(lab.home, 'photo.jpg');
     await fs.writeFile(photo, 'not really a jpeg');
   }, 1_800_000);
@@ -169,24 +168,6 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
     expect(st.stdout).toContain(`gateway: ${gateway} (healthy)`);
   });
 });
-
-/** A function that answers like the classifier (predictions) and echoes what it got. */
-async function buildPredictingEcho(tag: string): Promise<void> {
-  const base = await debianBase('node', ['nodejs']);
-  const dir = await fs.mkdtemp(join(tmpdir(), 'edgefaas-ctl-echo-'));
-  try {
-    await fs.writeFile(
-      join(dir, 'server.js'),
-      "require('http').createServer((req, res) => { const b = []; req.on('data', (c) => b.push(c)); req.on('end', () => {" +
-        " res.writeHead(200, { 'Content-Type': 'application/json' });" +
-        " res.end(JSON.stringify({ model: 'echo', predictions: [{ label: 'echo', score: 1 }], method: req.method, url: req.url, body: Buffer.concat(b).toString(), headers: req.headers })); }); }).listen(8080);\n",
-    );
-    await fs.writeFile(join(dir, 'Dockerfile'), `FROM ${base}\nCOPY server.js /srv/server.js\nCMD ["node", "/srv/server.js"]\n`);
-    await run('docker', ['build', '-q', '-t', tag, dir], { maxBuffer: 16 << 20 });
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** The stand-in gateway image with a start command that exits (3) at once, tagged for the loopback registry. */
 async function buildExitingGateway(standin: string): Promise<string> {
