@@ -25,6 +25,13 @@ describe('judgeRollout', () => {
     expect(judgeRollout({ service: { Spec: { TaskTemplate: v2 }, UpdateStatus: { State: 'completed' } }, tasks })).toEqual({ kind: 'ready', taskId: 'new' });
   });
 
+  it("ignores the defaults docker service inspect inserts, which a task's spec lacks", () => {
+    const inspected = { ContainerSpec: { ...v1.ContainerSpec, StopGracePeriod: 10_000_000_000, DNSConfig: {} } };
+    expect(judgeRollout({ service: { Spec: { TaskTemplate: inspected } }, tasks: [task('t', v1, 'running')] })).toEqual({ kind: 'ready', taskId: 't' });
+    const longer = { ContainerSpec: { ...v1.ContainerSpec, StopGracePeriod: 30_000_000_000 } };
+    expect(judgeRollout({ service: { Spec: { TaskTemplate: longer } }, tasks: [task('t', v1, 'running')] }).kind).toBe('waiting');
+  });
+
   it('is ready for a new service (no UpdateStatus) whose task runs the deployed spec', () => {
     expect(judgeRollout({ service: { Spec: { TaskTemplate: v1 } }, tasks: [task('t', v1, 'running')] })).toEqual({ kind: 'ready', taskId: 't' });
   });

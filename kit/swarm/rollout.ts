@@ -78,10 +78,22 @@ export function taskError(t: Task | undefined): string {
  * `expectLabels`: labels the deployed spec carries (the stack hash). A rollback that left the
  * service on them (someone rolled a later change back) is no failure of this deploy.
  */
+/**
+ * `docker service inspect` fills in swarmkit's defaults (the CLI asks with insertDefaults) while a
+ * task's spec is stored as given: compare container specs without those defaults.
+ */
+const CONTAINER_DEFAULTS: Record<string, unknown> = { StopGracePeriod: 10_000_000_000, DNSConfig: {}, Isolation: 'default' };
+function withoutDefaults(cs: unknown): unknown {
+  if (!cs || typeof cs !== 'object') return cs;
+  const out: Record<string, unknown> = { ...(cs as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(CONTAINER_DEFAULTS)) if (isDeepStrictEqual(out[k], v)) delete out[k];
+  return out;
+}
+
 export function judgeRollout(r: ServiceRollout, expectLabels: Record<string, string> = {}): RolloutVerdict {
   const deployed = r.service.Spec?.TaskTemplate;
   const current = (t: Task) =>
-    isDeepStrictEqual(t.Spec?.ContainerSpec, deployed?.ContainerSpec) && (t.Spec?.ForceUpdate ?? 0) === (deployed?.ForceUpdate ?? 0);
+    isDeepStrictEqual(withoutDefaults(t.Spec?.ContainerSpec), withoutDefaults(deployed?.ContainerSpec)) && (t.Spec?.ForceUpdate ?? 0) === (deployed?.ForceUpdate ?? 0);
   const mine = r.tasks.filter(current).sort(newestFirst);
   const lastFailed = mine.find((t) => FAILED_STATES.includes(t.Status?.State ?? ''));
   const update = r.service.UpdateStatus;
