@@ -64,6 +64,7 @@ describe('stand-in gateway', () => {
     expect(await r.text()).toBe('invalid credentials');
     const wrong = await fetch(`${gw.url}/system/functions`, { headers: { Authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
+    expect((await fetch(`${gw.url}/ui/`)).status).toBe(401);
   });
 
   it('answers unknown paths 404 with Go mux text and wrong methods 405', async () => {

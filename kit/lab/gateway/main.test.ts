@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,6 +26,20 @@ async function providerStub(): Promise<string> {
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}/`;
 }
+
+describe('stand-in faas-swarm start', () => {
+  it('exits when the Docker daemon refuses its DOCKER_API_VERSION, as faas-swarm 0.9.0 does on Engine 29', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgefaas-dockersock-'));
+    const sock = join(dir, 'docker.sock');
+    const daemon = createServer((_req, res) => res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"message":"client version 1.30 is too old. Minimum supported API version is 1.44"}'));
+    open.push(daemon);
+    await new Promise<void>((r) => daemon.listen(sock, r));
+    await expect(startStandin({ DOCKER_SOCKET: sock, DOCKER_API_VERSION: '1.30' }, { http: await freePort(), metrics: await freePort() })).rejects.toThrow(
+      'Error with Docker server: client version 1.30 is too old. Minimum supported API version is 1.44',
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+});
 
 describe('stand-in gateway start', () => {
   it('exits with NATS\'s error when faas_nats_address and faas_nats_port are set and nothing answers there', async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { checkAuth, readCredentials } from './auth.ts';
-import { dockerApi } from './docker-api.ts';
+import { dockerApi, dockerMessage } from './docker-api.ts';
 import { createGateway } from './gateway.ts';
 import { notFound, send } from './http.ts';
 import { natsSettings, natsStartError } from './nats.ts';
@@ -43,8 +43,12 @@ export async function startStandin(env: NodeJS.ProcessEnv = process.env, ports =
   } else {
     const socket = env.DOCKER_SOCKET ?? '/var/run/docker.sock';
     if (!existsSync(socket)) throw new Error(`stand-in provider: no Docker socket at ${socket} and no functions_provider_url: nothing to be`);
+    const docker = dockerApi(socket, env.DOCKER_API_VERSION);
+    // faas-swarm asks the daemon's version first and exits when refused (e.g. an API version too old).
+    const version = await docker.call('GET', '/version').catch((e: Error) => ({ status: 0, json: undefined, text: e.message }));
+    if (version.status !== 200) throw new Error(`Error with Docker server: ${dockerMessage(version)}`);
     const provider = createProvider({
-      docker: dockerApi(socket, env.DOCKER_API_VERSION),
+      docker,
       dnsrr: env.dnsrr === 'true',
       proxyTimeoutMs: readTimeout,
       arch,

@@ -91,6 +91,16 @@ describe('stand-in faas-swarm: services as faas-swarm 0.9.0 writes them', () => 
     expect(spec.TaskTemplate.Networks).toEqual([{ Target: 'func_functions' }]);
   });
 
+  it("writes fprocess first, then envVars in Go's random map order", async () => {
+    const d = fakeDocker();
+    const p = await serve({ docker: d.api });
+    const envVars = Object.fromEntries(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [k, '1']));
+    for (let i = 0; i < 5; i++) await p.call('POST', '/system/functions', { service: `f${i}`, image: 'x', envProcess: 'node x', envVars });
+    const envs = d.writes.map((w) => w.body.TaskTemplate.ContainerSpec.Env as string[]);
+    expect(envs.every((e) => e[0] === 'fprocess=node x' && [...e].sort().join() === ['a=1', 'b=1', 'c=1', 'd=1', 'e=1', 'f=1', 'fprocess=node x'].join())).toBe(true);
+    expect(new Set(envs.map((e) => e.join())).size).toBeGreaterThan(1);
+  });
+
   it('updates with a nanosecond uid on service and container, start-first with rollback, rollback config {pause}, keeping the endpoint mode', async () => {
     const d = fakeDocker([service('classify')]);
     const p = await serve({ docker: d.api, nanos: () => 123456789 });
