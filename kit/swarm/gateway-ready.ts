@@ -1,7 +1,7 @@
 import type { Runner } from '../plan/types.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
-import { GATEWAY_USER } from './credentials.ts';
+import { GATEWAY_USER } from '../openfaas/credentials.ts';
 import { judgeRollout, parseRolloutProbe, rolloutProbeStep, taskLogsStep, type RolloutVerdict } from './rollout.ts';
 
 export const GATEWAY_SERVICE = `${STACK_NAME}_gateway`;

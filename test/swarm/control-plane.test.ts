@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../kit/gateway/client.ts';
 import { loadCluster } from '../../kit/inventory/load.ts';
 import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
-import { gatewayPasswordFile } from '../../kit/swarm/credentials.ts';
+import { gatewayPasswordFile } from '../../kit/openfaas/credentials.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { buildEchoImage, edgefaas, onNode } from './support.ts';
