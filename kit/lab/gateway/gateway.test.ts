@@ -1,20 +1,10 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { createGateway } from './gateway.ts';
 import { readBody } from './http.ts';
+import { localServers } from './test-servers.ts';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-async function listen(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<number> {
-  const s = createServer(handler);
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return (s.address() as AddressInfo).port;
-}
+const { servers, listen } = localServers();
 
 interface Fn { name: string; image: string; invocationCount: number; replicas: number; availableReplicas: number; envProcess: string; labels: Record<string, string>; annotations: null }
 const fn = (name: string, replicas = 1): Fn => ({ name, image: 'r/x:1', invocationCount: 0, replicas, availableReplicas: replicas, envProcess: '', labels: { 'com.openfaas.scale.min': '2' }, annotations: null });

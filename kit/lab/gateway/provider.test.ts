@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DockerApi } from './docker-api.ts';
 import { readBody } from './http.ts';
+import { localServers } from './test-servers.ts';
 import { createProvider, type ProviderOptions } from './provider.ts';
 
 /** A Docker Engine API scripted with services and tasks; records every write. */
@@ -31,16 +30,7 @@ function fakeDocker(services: any[] = [], tasks: any[] = []) {
   return { api, writes };
 }
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
-  const s = createServer(handler);
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return (s.address() as AddressInfo).port;
-}
+const { servers, listen } = localServers();
 
 /** The provider behind a real HTTP server, as the gateway reaches it. */
 async function serve(o: ProviderOptions) {
