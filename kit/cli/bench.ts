@@ -45,7 +45,7 @@ export function makeBenchCommand(): Command {
         throw new UsageError(`cannot read the photo ${photoPath}; give one: edgefaas bench ${fn} PHOTO`);
       });
       const spec = o.gateway || ctx.env.OPENFAAS_URL ? undefined : await loadCluster(ctx.opts.config);
-      const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const result = await runBench({
         gateway,
         function: fn,

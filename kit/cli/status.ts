@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
+import { clusterGatewayUrl } from '../openfaas/target.ts';
 import { swarmStatus, type SwarmStatus } from '../swarm/status.ts';
 import { contextOf } from './context.ts';
 import { probePool } from './cluster-pool.ts';
@@ -12,7 +13,7 @@ export function makeStatusCommand(): Command {
       const spec = await loadCluster(ctx.opts.config);
       const pool = probePool(spec, ctx);
       try {
-        const s = await swarmStatus({ spec, runner: (n) => pool.runner(n) });
+        const s = await swarmStatus({ spec, runner: (n) => pool.runner(n), gatewayUrl: await clusterGatewayUrl(spec, ctx.env) });
         ctx.result(pool.redactor.redactValue(s), pool.redactor.redact(formatStatus(s)));
         if (!s.manager) process.exitCode = 1;
       } finally {

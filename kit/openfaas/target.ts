@@ -1,13 +1,22 @@
 import { GatewayClient } from '../gateway/index.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { GATEWAY_USER, gatewayPasswordFile, gatewayUrl, readGatewayPassword } from '../swarm/credentials.ts';
+import { AddressError, behindJumpMessage, managerAddress } from '../nodes/address.ts';
+import { clusterSshConfig } from '../ssh/target.ts';
 
-/** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager. */
-export function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): string {
+/** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager (its resolved address). */
+export async function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): Promise<string> {
   const env = o.env ?? process.env;
-  const url = o.flag || o.stack || env.OPENFAAS_URL || (o.spec ? gatewayUrl(o.spec) : undefined);
+  const url = o.flag || o.stack || env.OPENFAAS_URL || (o.spec ? await clusterGatewayUrl(o.spec, env) : undefined);
   if (!url) throw new Error('no gateway: give --gateway URL, set OPENFAAS_URL, or run from the folder with cluster.yaml');
   return url;
+}
+
+/** The gateway at the first manager's address as this machine resolves it (what `up` printed). */
+export async function clusterGatewayUrl(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const m = await managerAddress(spec, { sshConfig: await clusterSshConfig(spec, env), env });
+  if (m.behindJump) throw new AddressError(behindJumpMessage(m, spec.gateway.port));
+  return gatewayUrl(spec, m.ip);
 }
 
 /** A gateway client with the password `up` stored (0600), when there is one. */

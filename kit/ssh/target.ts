@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import SSHConfig from 'ssh-config';
-import type { NodeSpec } from '../inventory/schema.ts';
-import { expandTilde } from './paths.ts';
+import { join } from 'node:path';
+import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
+import { expandTilde, userHome } from './paths.ts';
 
 /** Where and as whom to connect, after ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump). */
 export interface SshEndpoint {
@@ -32,6 +33,11 @@ export async function readSshConfig(path: string, env: NodeJS.ProcessEnv = proce
   } catch {
     return undefined;
   }
+}
+
+/** The ssh_config a cluster's aliases come from: cluster.yaml's ssh.config, else ~/.ssh/config. */
+export function clusterSshConfig(spec: Pick<ClusterSpec, 'ssh'>, env: NodeJS.ProcessEnv = process.env): Promise<SSHConfig | undefined> {
+  return readSshConfig(spec.ssh.config ?? join(userHome(env), '.ssh', 'config'), env);
 }
 
 /** Parses "user@host:port" (ProxyJump syntax) into its parts. */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { writeSecretFile } from '../inventory/secrets.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
+import { hostPort } from '../nodes/address.ts';
 
 export const GATEWAY_USER = 'admin';
 
@@ -12,10 +13,12 @@ export function gatewayPasswordFile(spec: Pick<ClusterSpec, 'name'>, env: NodeJS
   return join(edgefaasHome(env), spec.name, 'gateway-password');
 }
 
-/** The gateway URL: the node labelled edgefaas.gateway=true is the first manager in cluster.yaml. */
-export function gatewayUrl(spec: ClusterSpec): string {
-  const gw = spec.nodes.find((n) => n.role === 'manager')!;
-  return `http://${gw.address}:${spec.gateway.port}`;
+/**
+ * The gateway URL at the first manager's resolved address (kit/nodes/address.ts): it runs on the
+ * node labelled edgefaas.gateway=true, the first manager in cluster.yaml.
+ */
+export function gatewayUrl(spec: Pick<ClusterSpec, 'gateway'>, managerIp: string): string {
+  return `http://${hostPort(managerIp, spec.gateway.port)}`;
 }
 
 export async function readGatewayPassword(file: string): Promise<string | undefined> {
