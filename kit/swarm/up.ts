@@ -12,6 +12,7 @@ import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './re
 import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
+import { shq } from '../docker/shell.ts';
 import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
 
 export interface SwarmUpDeps {
@@ -262,7 +263,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     // Images named for the LAN registry go into it, so any node can pull them.
     const pushable = loaded.filter((i) => registryAddr && i.startsWith(`${registryAddr}/`));
     if (pushable.length) {
-      await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${i} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
+      await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${shq(i)} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
     }
 
     // The gateway password: generated once, 0600 here, a Swarm secret there.
