@@ -95,8 +95,8 @@ export interface RegistryConfig {
   Mirrors?: string[] | null;
 }
 
-/** The needed registries the running dockerd does not treat as insecure yet. */
+/** The needed registries the running dockerd does not treat as insecure yet (none known when it could not be asked). */
 export function registriesNotApplied(running: RegistryConfig | undefined, needs: DaemonJsonNeeds): string[] {
-  if (!running) return needs.insecureRegistries;
+  if (!running) return [];
   return needs.insecureRegistries.filter((r) => running.IndexConfigs?.[r]?.Secure !== false);
 }
