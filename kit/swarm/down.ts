@@ -166,7 +166,9 @@ export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
       ];
       await phase([leader], async (s) => {
         await run(s, steps);
-        await save(s, { ...s.own!.state, services: [], secrets: [] }, 'that the stack, registry and secrets are gone');
+        // An adopted swarm is the user's again: a later up asks for --adopt anew.
+        const swarm = how === 'adopted' ? undefined : s.own!.state.swarm;
+        await save(s, { ...s.own!.state, swarm, services: [], secrets: [] }, 'that the stack, registry and secrets are gone');
       });
     }
   }
