@@ -169,6 +169,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
         ready: inference.ready,
         backend: info?.backend ?? null,
         simd: info?.simd ?? null,
+        threads: info?.threads ?? null,
         workers: config.workers,
         model_load_seconds: info?.loadSeconds ?? null,
         max_inflight: config.maxInflight,
