@@ -18,6 +18,8 @@ export interface Orchestrator {
   gatewayUrl(spec: ClusterSpec): string;
   /** How a function image built here reaches the nodes. */
   imageDelivery(spec: ClusterSpec): ImageDelivery;
+  /** What the OpenFaaS edition this orchestrator runs allows (CE on Kubernetes: 15 functions, 5 replicas). */
+  functionLimits?: { functions: number; replicas: number };
 }
 
 export interface NodeProbe {
@@ -68,6 +70,12 @@ export interface UpDeps extends RunDeps {
   yes?: boolean;
   airgap?: Airgap;
   fetch?: typeof globalThis.fetch;
+  /** A fresh connection to a node that went away on purpose (a reboot). */
+  reconnect?(node: NodeSpec): Promise<Runner>;
+  /** Registers a secret read from a node (a join token) so no log or output shows it. */
+  secret?(value: string): void;
+  /** For $KUBECONFIG and the home directory. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface NodeOutcome {
