@@ -34,7 +34,7 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext)
   if (o.file) return { stack: await readStack(o.file, ctx.env), path: o.file, written: false };
   const image = o.image ?? (await readPublished(spec.name, ctx.env))?.reference;
   if (!image) throw new UsageError('no image to deploy yet: run edgefaas images push (or give --image REF)');
-  const stack = stackForCluster(spec, { image, gateway: resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }) });
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
@@ -75,7 +75,7 @@ export function makeDeployCommand(): Command {
       const spec = await loadCluster(ctx.opts.config);
       const { stack, path, written } = await stackToDeploy(o, spec, ctx);
       if (written) ctx.info(`wrote ${path}`);
-      const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const limits = orchestratorFor(spec).functionLimits;
       if (limits) checkFunctionLimits(limits, stack, names, (await gateway.listFunctions()).map((f) => f.name));

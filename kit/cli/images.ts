@@ -69,7 +69,7 @@ export function makeImagesCommand(): Command {
     .action(async (o: ImagesFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
-      const registry = o.registry ?? registryAddress(spec);
+      const registry = o.registry ?? (await registryAddress(spec, ctx.env));
       if (!registry) throw new UsageError(`${ctx.opts.config} has registry mode none: give --registry HOST:PORT`);
       const platforms = await choosePlatforms(o, ctx);
       const { list } = await buildAndPush({ repoRoot: REPO_ROOT, platforms, base: o.base, noCache: !o.cache, registry, env: ctx.env, log: ctx.info });

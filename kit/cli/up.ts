@@ -8,6 +8,7 @@ import { dryRun } from './dry-run.ts';
 import { formatSummary, runLive, type ProgressSummary } from './progress.ts';
 import { UsageError } from './errors.ts';
 import { probePool } from './cluster-pool.ts';
+import { clusterSshConfig } from '../ssh/target.ts';
 
 export function makeUpCommand(): Command {
   return new Command('up')
@@ -43,6 +44,7 @@ export function makeUpCommand(): Command {
           env: ctx.env,
           reconnect: (node: NodeSpec) => pool.reconnect(node),
           secret: (value: string) => pool.redactor.add(value),
+          resolve: { sshConfig: await clusterSshConfig(spec, ctx.env), env: ctx.env },
         };
         // A dry run lists the commands it would run, in order; a real run shows a row per node.
         let summary: ProgressSummary | undefined;

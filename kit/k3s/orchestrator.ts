@@ -1,5 +1,6 @@
 import type { Orchestrator } from '../orchestrator/contract.ts';
 import { gatewayUrl } from '../openfaas/credentials.ts';
+import { managerAddress } from '../nodes/address.ts';
 import { CE_LIMITS } from '../openfaas/k8s-manifests.ts';
 import { registryEndpoint } from './config.ts';
 import { k3sDown } from './down.ts';
@@ -28,9 +29,9 @@ export const k3sOrchestrator: Orchestrator = {
   status: k3sStatus,
   gatewayUrl,
   functionLimits: CE_LIMITS,
-  imageDelivery(spec) {
-    const first = spec.nodes.find((n) => n.role === 'manager')!;
-    const r = registryEndpoint(spec, first.address);
+  async imageDelivery(spec) {
+    const first = await managerAddress(spec);
+    const r = registryEndpoint(spec, first.ip);
     return {
       registry: r?.host,
       how: r ? `containerd on every node pulls from ${r.url} (mirror in /etc/rancher/k3s/registries.yaml)` : 'no registry: images must already be on the nodes',

@@ -5,8 +5,6 @@ import { K3S_CONFIG, K3S_REGISTRIES, K3S_SERVER_TOKEN, K3S_TOKEN_FILE } from './
 export interface K3sFacts {
   /** uname -m */
   arch: string;
-  /** The node's first address (hostname -I). */
-  ip: string;
   k3sVersion: string;
   serverActive: boolean;
   agentActive: boolean;
@@ -26,7 +24,6 @@ const b64 = (path: string) => `$( [ -f ${path} ] && base64 -w0 ${path} )`;
 
 const PROBE = [
   'echo "arch=$(uname -m)"',
-  'echo "ip=$(hostname -I 2>/dev/null | cut -d" " -f1)"',
   'echo "k3s_version=$( [ -x /usr/local/bin/k3s ] && /usr/local/bin/k3s --version 2>/dev/null | head -1 | cut -d" " -f3)"',
   ...['k3s', 'k3s-agent'].map(
     (unit) => `echo "${unit === 'k3s' ? 'server' : 'agent'}_active=$( { systemctl is-active --quiet ${unit} 2>/dev/null || rc-service ${unit} status >/dev/null 2>&1; } && echo 1)"`,
@@ -56,7 +53,6 @@ export function parseK3sFacts(out: string): K3sFacts {
   const text = (k: string) => Buffer.from(v.get(k) ?? '', 'base64').toString('utf8');
   return {
     arch: v.get('arch')!,
-    ip: v.get('ip') ?? '',
     k3sVersion: v.get('k3s_version') ?? '',
     serverActive: v.get('server_active') === '1',
     agentActive: v.get('agent_active') === '1',

@@ -1,6 +1,5 @@
 import type { ClusterStatus, StatusDeps } from '../orchestrator/contract.ts';
 import { GatewayClient } from '../gateway/client.ts';
-import { gatewayUrl } from '../openfaas/credentials.ts';
 import { OPENFAAS_NS } from '../openfaas/k8s-manifests.ts';
 
 interface NodeList {
@@ -46,7 +45,7 @@ export async function k3sStatus(d: StatusDeps): Promise<ClusterStatus> {
     replicas: `${x.status?.availableReplicas ?? 0}/${x.spec?.replicas ?? 0}`,
     image: x.spec?.template?.spec?.containers?.[0]?.image ?? '',
   }));
-  const url = gatewayUrl(d.spec);
+  const url = d.gatewayUrl;
   const healthy = await new GatewayClient({ baseUrl: url, fetch: d.fetch, timeoutMs: 5000 }).healthz().catch(() => false);
   return { gatewayUrl: url, gatewayHealthy: healthy, manager: answered, nodes: rows, services, errors };
 }

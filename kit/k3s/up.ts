@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 import type { NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { execSteps } from '../plan/exec.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { GatewayClient } from '../gateway/client.ts';
+import { resolvedAddress } from '../nodes/address.ts';
 import type { UpDeps, UpResult } from '../orchestrator/contract.ts';
 import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { describeObjects, renderOpenfaasK8s } from '../openfaas/k8s-manifests.ts';
@@ -33,6 +33,8 @@ interface NodeState {
   kind: NodeRoleInCluster['kind'];
   runner?: Runner;
   facts?: K3sFacts;
+  /** The node's address as this machine resolves it (kit/nodes/address.ts). */
+  address?: string;
   changes: string[];
   error?: Error;
 }
@@ -76,13 +78,14 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
     const outcomes = await forEachNode(nodes.map((s) => ({ name: s.spec.name, s })), spec.ssh.concurrency, ({ s }) => work(s));
     outcomes.forEach((o, i) => !o.ok && fail(nodes[i]!, o.error));
   };
-  const addrOf = (s: NodeState) => (isIP(s.spec.address) ? s.spec.address : s.facts?.ip || s.spec.address);
+  const addrOf = (s: NodeState) => s.address ?? s.spec.address;
 
   // 1. connect and probe (read-only, also under --dry-run)
   await phase(states, async (s) => {
     d.progress?.start(s.spec.name, 'connect and look around (read-only)');
     s.runner = await d.runner(s.spec);
     await probe(s);
+    s.address = (await resolvedAddress(s.spec, { ...d.resolve, runner: async () => s.runner! })).ip;
     right(s, 'connect and look around (read-only)');
   });
 
@@ -229,7 +232,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
   }
 
   // 5. kubeconfig here, then OpenFaaS CE
-  const url = gatewayUrl(spec);
+  const url = gatewayUrl(spec, firstAddr());
   if (firstOk) {
     try {
       await openfaas();

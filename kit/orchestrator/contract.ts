@@ -1,5 +1,6 @@
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner } from '../plan/types.ts';
+import type { ResolveOptions } from '../nodes/address.ts';
 
 /**
  * One seam for every orchestrator (as arkade has for apps): cli/up, down and status pick an
@@ -14,10 +15,10 @@ export interface Orchestrator {
   /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can. */
   down(d: DownDeps): Promise<DownResult>;
   status(d: StatusDeps): Promise<ClusterStatus>;
-  /** Where the OpenFaaS gateway answers for this cluster. */
-  gatewayUrl(spec: ClusterSpec): string;
+  /** Where the OpenFaaS gateway answers, given the first manager's (server's) resolved address. */
+  gatewayUrl(spec: ClusterSpec, managerIp: string): string;
   /** How a function image built here reaches the nodes. */
-  imageDelivery(spec: ClusterSpec): ImageDelivery;
+  imageDelivery(spec: ClusterSpec): Promise<ImageDelivery>;
   /** What the OpenFaaS edition this orchestrator runs allows (CE on Kubernetes: 15 functions, 5 replicas). */
   functionLimits?: { functions: number; replicas: number };
 }
@@ -65,6 +66,8 @@ export interface Airgap {
 
 export interface UpDeps extends RunDeps {
   passwordFile: string;
+  /** How names and ~/.ssh/config aliases resolve on this machine (kit/nodes/address.ts). */
+  resolve?: Omit<ResolveOptions, 'runner'>;
   gatewayWaitMs?: number;
   /** The user agreed to disruptive steps (a node reboot for cgroups). */
   yes?: boolean;
@@ -106,6 +109,8 @@ export interface DownResult {
 
 export interface StatusDeps {
   spec: ClusterSpec;
+  /** The gateway as this machine reaches it (openfaas/target.ts clusterGatewayUrl). */
+  gatewayUrl: string;
   runner(node: NodeSpec): Promise<Runner>;
   fetch?: typeof globalThis.fetch;
 }

@@ -11,10 +11,10 @@ describe('orchestratorFor', () => {
     expect(orchestratorFor(spec('k3s')).kind).toBe('k3s');
   });
 
-  it('gives Swarm\'s gateway and image path: the first manager, its LAN registry', () => {
+  it('gives Swarm\'s gateway and image path: the first manager, its LAN registry', async () => {
     const s = spec('swarm');
-    expect(orchestratorFor(s).gatewayUrl(s)).toBe('http://10.0.0.5:8080');
-    expect(orchestratorFor(s).imageDelivery(s).registry).toBe('10.0.0.5:5000');
+    expect(orchestratorFor(s).gatewayUrl(s, '10.0.0.5')).toBe('http://10.0.0.5:8080');
+    expect((await orchestratorFor(s).imageDelivery(s)).registry).toBe('10.0.0.5:5000');
   });
 
   it('refuses k3s-only flags on a Swarm cluster before touching a node', async () => {

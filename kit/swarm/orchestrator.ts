@@ -32,8 +32,8 @@ export const swarmOrchestrator: Orchestrator = {
   },
   status: (d) => swarmStatus(d),
   gatewayUrl,
-  imageDelivery(spec) {
-    const registry = registryAddress(spec);
+  async imageDelivery(spec) {
+    const registry = await registryAddress(spec);
     return {
       registry,
       how: registry ? `nodes pull from ${registry} (listed in each node's /etc/docker/daemon.json)` : 'images are loaded onto the manager with docker load',
