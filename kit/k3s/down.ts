@@ -1,7 +1,6 @@
 import type { NodeSpec } from '../inventory/schema.ts';
-import type { Runner, Step } from '../plan/types.ts';
-import { execSteps } from '../plan/exec.ts';
-import { forEachNode } from '../ssh/parallel.ts';
+import type { Runner } from '../plan/types.ts';
+import { phaseOver, probeAll, stepsOn } from '../plan/node-steps.ts';
 import type { DownDeps, DownResult } from '../orchestrator/contract.ts';
 import { FUNCTIONS_NS, OPENFAAS_NS } from '../openfaas/k8s-manifests.ts';
 import { parseK3sFacts, probeK3sStep, type K3sFacts } from './probe.ts';
@@ -11,30 +10,9 @@ import { removeOpenfaasStep, uninstallStep } from './steps.ts';
 export async function k3sDown(d: DownDeps): Promise<DownResult> {
   const states = d.spec.nodes.map((spec: NodeSpec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as K3sFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
   type S = (typeof states)[number];
-  const run = (s: S, steps: Step[]) =>
-    execSteps(s.runner!, s.spec.name, steps, {
-      start: (title) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`)),
-      changed: (title) => {
-        s.changes.push(title);
-        d.progress?.done(s.spec.name, title, 'changed');
-      },
-    });
-  const phase = async (list: S[], work: (s: S) => Promise<unknown>) => {
-    const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), d.spec.ssh.concurrency, ({ s }) => work(s));
-    out.forEach((o, i) => {
-      if (!o.ok && !list[i]!.error) {
-        d.progress?.fail(list[i]!.spec.name, o.error);
-        list[i]!.error = o.error;
-      }
-    });
-  };
-  await phase(states, async (s) => {
-    d.progress?.start(s.spec.name, 'connect and look around (read-only)');
-    s.runner = await d.runner(s.spec);
-    const [out] = await run(s, [probeK3sStep()]);
-    s.facts = parseK3sFacts(out ?? '');
-    d.progress?.done(s.spec.name, 'connect and look around (read-only)', 'unchanged');
-  });
+  const run = stepsOn(d);
+  const phase = phaseOver(d, d.spec.ssh.concurrency);
+  await probeAll(d, phase, states, probeK3sStep(), parseK3sFacts);
   const server = states.find((s) => !s.error && s.facts?.serverActive);
   if (server) await phase([server], (s) => run(s, [removeOpenfaasStep([FUNCTIONS_NS, OPENFAAS_NS], [])]));
   if (d.purge) {

@@ -1,11 +1,10 @@
 import type { NodeSpec } from '../inventory/schema.ts';
-import type { Runner, Step } from '../plan/types.ts';
-import { execSteps } from '../plan/exec.ts';
-import { forEachNode } from '../ssh/parallel.ts';
-import { GatewayClient } from '../gateway/client.ts';
+import type { Runner } from '../plan/types.ts';
+import { phaseOver, stepsOn, type NodeRun } from '../plan/node-steps.ts';
+import { waitForGateway } from '../openfaas/wait.ts';
 import { resolvedAddress } from '../nodes/address.ts';
 import type { UpDeps, UpResult } from '../orchestrator/contract.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { describeObjects, renderOpenfaasK8s } from '../openfaas/k8s-manifests.ts';
 import { applyAndWait } from '../openfaas/k8s-apply.ts';
 import { airgapPresentStep, airgapTargets, AIRGAP_SCRIPT, AIRGAP_STAGE, checkAirgap, placeAirgapStep, type CheckedAirgap } from './airgap.ts';
@@ -28,15 +27,11 @@ export class K3sUpError extends Error {
   override name = 'K3sUpError';
 }
 
-interface NodeState {
-  spec: NodeSpec;
+interface NodeState extends NodeRun {
   kind: NodeRoleInCluster['kind'];
-  runner?: Runner;
   facts?: K3sFacts;
   /** The node's address as this machine resolves it (kit/nodes/address.ts). */
   address?: string;
-  changes: string[];
-  error?: Error;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,22 +57,12 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
     s.error ??= e instanceof Error ? e : new Error(String(e));
   };
   const right = (s: NodeState, title: string) => d.progress?.done(s.spec.name, title, 'unchanged');
-  const run = (s: NodeState, steps: Step[], as: NodeState = s): Promise<string[]> =>
-    execSteps(s.runner!, s.spec.name, steps, {
-      start: (title) => (d.progress ? d.progress.start(as.spec.name, title) : d.log(`[${as.spec.name}] ${title}`)),
-      changed: (title) => {
-        as.changes.push(title);
-        d.progress?.done(as.spec.name, title, 'changed');
-      },
-    });
+  const run = stepsOn(d);
   const probe = async (s: NodeState) => {
     const [out] = await run(s, [probeK3sStep()]);
     s.facts = parseK3sFacts(out ?? '');
   };
-  const phase = async (nodes: NodeState[], work: (s: NodeState) => Promise<void>) => {
-    const outcomes = await forEachNode(nodes.map((s) => ({ name: s.spec.name, s })), spec.ssh.concurrency, ({ s }) => work(s));
-    outcomes.forEach((o, i) => !o.ok && fail(nodes[i]!, o.error));
-  };
+  const phase = phaseOver(d, spec.ssh.concurrency);
   const addrOf = (s: NodeState) => s.address ?? s.spec.address;
 
   // 1. connect and probe (read-only, also under --dry-run)
@@ -279,29 +264,10 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
     d.progress ? d.progress.start(first.spec.name, title) : d.log(`[${first.spec.name}] ${title}`);
     await applyAndWait(kubeconfig!, objects, { log: (l) => !d.progress && d.log(l), waitMs: d.gatewayWaitMs, context: ctx });
     d.progress?.done(first.spec.name, title, 'changed');
-    await waitForGateway(url, password, spec.gateway.auth, d);
+    await waitForGateway(url, password, { auth: spec.gateway.auth, waitMs: d.gatewayWaitMs, fetch: d.fetch, hint: `kubectl --context ${ctx} -n openfaas get pods` });
   }
 
   const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
   if (airgap) notes.push(`airgap: k3s from ${airgap.binary.path} (sha256 ${airgap.binary.sha256.slice(0, 12)}…), images from ${airgap.images.path}`);
   return { ok: nodes.every((n) => n.ok), changed: nodes.some((n) => n.changes.length > 0), gatewayUrl: url, nodes, notes };
-}
-
-async function waitForGateway(url: string, password: string, auth: boolean, d: UpDeps): Promise<void> {
-  const client = new GatewayClient({ baseUrl: url, auth: auth ? { username: GATEWAY_USER, password } : undefined, fetch: d.fetch, timeoutMs: 5000 });
-  const deadline = Date.now() + (d.gatewayWaitMs ?? 300_000);
-  let last = '';
-  for (;;) {
-    try {
-      if (await client.healthz()) {
-        await client.listFunctions();
-        return;
-      }
-      last = '/healthz did not answer 200';
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) throw new K3sUpError(`the gateway at ${url} did not come up (${last}); see: kubectl -n openfaas get pods, or run: edgefaas status`);
-    await sleep(2000);
-  }
 }

@@ -1,11 +1,10 @@
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
-import { forEachNode } from '../ssh/parallel.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { REGISTRY_SERVICE } from './registry.ts';
 import { leaveSwarmStep } from './steps.ts';
-import { execSteps } from './exec.ts';
+import { phaseOver, probeAll, stepsOn } from '../plan/node-steps.ts';
 import type { UpProgress } from './up.ts';
 
 export interface SwarmDownDeps {
@@ -56,30 +55,9 @@ export function teardownSteps(): Step[] {
 export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   const states = d.spec.nodes.map((spec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as DockerFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
   type S = (typeof states)[number];
-  const run = (s: S, steps: Step[]): Promise<string[]> =>
-    execSteps(s.runner!, s.spec.name, steps, {
-      start: (title) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`)),
-      changed: (title) => {
-        s.changes.push(title);
-        d.progress?.done(s.spec.name, title, 'changed');
-      },
-    });
-  const phase = async (list: S[], work: (s: S) => Promise<unknown>) => {
-    const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), d.spec.ssh.concurrency, ({ s }) => work(s));
-    out.forEach((o, i) => {
-      if (!o.ok && !list[i]!.error) {
-        d.progress?.fail(list[i]!.spec.name, o.error);
-        list[i]!.error = o.error;
-      }
-    });
-  };
-  await phase(states, async (s) => {
-    d.progress?.start(s.spec.name, 'connect and look around (read-only)');
-    s.runner = await d.runner(s.spec);
-    const [out] = await run(s, [probeDockerStep()]);
-    s.facts = parseDockerFacts(out ?? '');
-    d.progress?.done(s.spec.name, 'connect and look around (read-only)', 'unchanged');
-  });
+  const run = stepsOn(d);
+  const phase = phaseOver(d, d.spec.ssh.concurrency);
+  await probeAll(d, phase, states, probeDockerStep(), parseDockerFacts);
   const inSwarm = (s: S) => !s.error && s.facts?.swarm.state === 'active';
   for (const s of states.filter((x) => !x.error && !inSwarm(x))) d.progress?.done(s.spec.name, 'not in a swarm', 'unchanged');
   const leader = states.find((s) => inSwarm(s) && s.facts!.swarm.isManager);

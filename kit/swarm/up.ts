@@ -3,13 +3,13 @@ import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerSteps } from '../docker/install.ts';
 import { forEachNode } from '../ssh/parallel.ts';
-import { GatewayClient } from '../gateway/client.ts';
+import { waitForGateway } from '../openfaas/wait.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
 import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { checkManagerCount, membershipOf, SwarmMembershipError } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
 import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
@@ -299,7 +299,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       notes.push(behindJumpMessage({ node: gw.spec.name, given: gw.spec.address, host: gw.spec.address, ip: addrOf(gw), behindJump: true }, spec.gateway.port));
     } else if (!d.dryRun) {
       d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
-      await waitForGateway(gatewayAt, password, spec.gateway.auth, d);
+      await waitForGateway(gatewayAt, password, { auth: spec.gateway.auth, waitMs: d.gatewayWaitMs, fetch: d.fetch, hint: `docker service ps ${STACK_NAME}_gateway on the manager` });
       right(gw, 'wait for the gateway to answer');
     }
   };
@@ -315,25 +315,4 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     nodes,
     notes,
   };
-}
-
-async function waitForGateway(url: string, password: string, auth: boolean, d: SwarmUpDeps): Promise<void> {
-  const client = new GatewayClient({ baseUrl: url, auth: auth ? { username: GATEWAY_USER, password } : undefined, fetch: d.fetch, timeoutMs: 5000 });
-  const deadline = Date.now() + (d.gatewayWaitMs ?? 300_000);
-  let last = '';
-  for (;;) {
-    try {
-      if (await client.healthz()) {
-        await client.listFunctions();
-        return;
-      }
-      last = '/healthz did not answer 200';
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new UpError(`the gateway at ${url} did not come up (${last}); see: docker service ps ${STACK_NAME}_gateway on the manager, or run: edgefaas status`);
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
