@@ -76,10 +76,12 @@ function serverTiming(res: ServerResponse, t: { read: number; decode: number; qu
 
 /**
  * Most clients (Python's urllib and requests, Node's fetch with a Buffer) send the whole body
- * before they read any answer, and urllib asks for Connection: close. Answering and closing at
- * once cuts them off mid-send (a broken pipe, never the JSON). So a refused body is read and
- * thrown away, up to these bounds, with the answer already written; the response ends (and
- * the connection may close) only once the body is in. Past a bound the connection is cut.
+ * before they read any answer, and urllib asks for Connection: close. Closing as soon as the
+ * answer is out cuts them off mid-send: a broken pipe, never the JSON. So a refused body is read
+ * and thrown away, up to these bounds: the status line and headers go at once (a client that
+ * looks sees the refusal early), the JSON body once the request body is in. A proxy in between
+ * (the gateway) also reads an answer as complete at its last byte and may then hang up on the
+ * client, so that byte must wait for the body too. Past a bound: answer, then cut.
  */
 export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
 export const DRAIN_MAX_MS = 10_000;
@@ -91,15 +93,21 @@ function sendRefusal(req: IncomingMessage, res: ServerResponse, status: number, 
     res.end(text);
     return;
   }
-  res.write(text);
+  res.flushHeaders();
   let drained = 0;
-  const finish = () => {
+  const stop = () => {
     clearTimeout(timer);
-    if (!res.writableEnded) res.end();
+    req.removeListener('end', finish);
+    req.removeListener('close', finish);
+  };
+  const finish = () => {
+    stop();
+    if (!res.writableEnded) res.end(text);
   };
   const cut = () => {
-    clearTimeout(timer);
-    req.socket.destroy();
+    stop();
+    if (res.writableEnded) req.socket.destroy();
+    else res.end(text, () => req.socket.destroy());
   };
   const timer = setTimeout(cut, DRAIN_MAX_MS).unref();
   req.removeAllListeners('data');
