@@ -10,8 +10,8 @@ import { probePool } from './cluster-pool.ts';
 
 export function makeDownCommand(): Command {
   return new Command('down')
-    .description('remove OpenFaaS, its functions and the registry (Swarm: every node leaves the swarm, Docker stays; k3s: k3s stays unless --purge)')
-    .option('--purge', 'k3s: also run k3s\'s uninstall scripts on every node (agents first)')
+    .description('remove what edgefaas made: its functions, OpenFaaS, the registry and secrets; Swarm: nodes leave a swarm edgefaas created (Docker stays); k3s: k3s stays')
+    .option('--purge', 'also undo the install: Swarm: put back the /etc/docker/daemon.json each node had before edgefaas; k3s: run k3s\'s uninstall scripts (agents first)')
     .action(async (o: { purge?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
@@ -31,7 +31,7 @@ export function makeDownCommand(): Command {
           },
           dryRun: ctx.opts.dryRun,
           log: (l: string) => ctx.info(l),
-          purge: Boolean(o.purge),
+          purge: !!o.purge,
         };
         // A dry run lists the commands it would run; a real run shows a row per node, then the summary.
         let r: DownResult;

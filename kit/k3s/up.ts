@@ -177,7 +177,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
       const [out] = await run(first, [{ ...readTokenStep(), readOnly: first.facts!.hasServerToken }]);
       const t = (out ?? '').trim();
       if (!d.dryRun && !t) throw new K3sUpError(`${first.spec.name}: empty join token`);
-      d.secret?.(t);
+      d.secrets?.add(t);
       return t;
     })());
   const firstChain = async () => {
@@ -249,7 +249,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
       if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
       d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
     }
-    d.secret?.(password);
+    d.secrets?.add(password);
     const objects = renderOpenfaasK8s({
       password,
       gatewayPort: spec.gateway.port,

@@ -12,7 +12,7 @@ export interface Orchestrator {
   probe(runner: Runner): Promise<NodeProbe>;
   /** Converge every node; under dryRun only read-only steps run and the rest are printed. */
   up(d: UpDeps): Promise<UpResult>;
-  /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can. */
+  /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can (Swarm: restores the original daemon.json). */
   down(d: DownDeps): Promise<DownResult>;
   status(d: StatusDeps): Promise<ClusterStatus>;
   /** Where the OpenFaaS gateway answers, given the first manager's (server's) resolved address. */
@@ -73,10 +73,12 @@ export interface UpDeps extends RunDeps {
   yes?: boolean;
   airgap?: Airgap;
   fetch?: typeof globalThis.fetch;
+  /** --adopt: work in a swarm/cluster edgefaas did not create (it says what it adds); refused otherwise. */
+  adopt?: boolean;
+  /** Where secrets met on the way (join tokens, the gateway password) are registered for redaction. */
+  secrets?: { add(secret: string | undefined): void };
   /** A fresh connection to a node that went away on purpose (a reboot). */
   reconnect?(node: NodeSpec): Promise<Runner>;
-  /** Registers a secret read from a node (a join token) so no log or output shows it. */
-  secret?(value: string): void;
   /** For $KUBECONFIG and the home directory. */
   env?: NodeJS.ProcessEnv;
 }
