@@ -62,13 +62,16 @@ describe('renderSwarmStack', () => {
 describe('stack steps', () => {
   it('writes the files then deploys stack func', () => {
     const steps = deployStackSteps(renderSwarmStack(base));
-    expect(steps[0]!.command).toMatch(/^mkdir -p \/var\/lib\/edgefaas\/stack && printf '%s' '# Rendered by edgefaas up/);
+    // The files' contents go on stdin, never in the command line.
+    expect(steps[0]!.command).toBe('sh -s');
+    expect(steps[0]!.stdin).toContain(`base64 -d > /var/lib/edgefaas/stack/openfaas.yml.edgefaas-new <<'EDGEFAAS_EOF'`);
+    expect(steps[0]!.stdin).toContain(Buffer.from('# Rendered by edgefaas up').toString('base64').slice(0, 24));
     expect(steps[1]!.command).toBe('cd /var/lib/edgefaas/stack && docker stack deploy --prune --compose-file openfaas.yml func');
   });
 
   it('creates only the missing secrets, from stdin', () => {
     const steps = createSecretSteps({ user: false, password: true }, 'pw-123456');
-    expect(steps).toEqual([{ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: 'pw-123456', sudo: true }]);
+    expect(steps).toEqual([{ title: 'create secret basic-auth-password', command: 'docker secret create --label edgefaas.owned=true basic-auth-password -', stdin: 'pw-123456', sudo: true }]);
   });
 });
 

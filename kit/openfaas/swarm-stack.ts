@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Step } from '../plan/types.ts';
-import { shq } from '../docker/shell.ts';
+import { writeFilesStdin } from '../docker/shell.ts';
 import { ARCH_VARIANT_SERVICES, tagSuffixFor } from './swarm-stack-images.ts';
 
 export const STACK_NAME = 'func';
@@ -81,12 +81,9 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
 
 /** Writes the rendered files on the manager and deploys them as stack "func". */
 export function deployStackSteps(stack: RenderedStack): Step[] {
-  const writes = Object.entries(stack.files).map(([path, content]) => {
-    const target = `${STACK_DIR}/${path}`;
-    return `mkdir -p ${shq(target.slice(0, target.lastIndexOf('/')))} && printf '%s' ${shq(content)} > ${shq(target)}`;
-  });
+  const files = Object.fromEntries(Object.entries(stack.files).map(([path, content]) => [`${STACK_DIR}/${path}`, content]));
   return [
-    { title: `write the stack files to ${STACK_DIR}`, command: writes.join(' && '), sudo: true },
+    { title: `write the stack files to ${STACK_DIR}`, ...writeFilesStdin(files), sudo: true },
     {
       title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
       command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
@@ -100,10 +97,10 @@ export function deployStackSteps(stack: RenderedStack): Step[] {
 export function createSecretSteps(missing: { user: boolean; password: boolean }, password: string): Step[] {
   const steps: Step[] = [];
   if (missing.user) {
-    steps.push({ title: 'create secret basic-auth-user', command: 'docker secret create basic-auth-user -', stdin: 'admin', sudo: true });
+    steps.push({ title: 'create secret basic-auth-user', command: 'docker secret create --label edgefaas.owned=true basic-auth-user -', stdin: 'admin', sudo: true });
   }
   if (missing.password) {
-    steps.push({ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: password, sudo: true });
+    steps.push({ title: 'create secret basic-auth-password', command: 'docker secret create --label edgefaas.owned=true basic-auth-password -', stdin: password, sudo: true });
   }
   return steps;
 }
