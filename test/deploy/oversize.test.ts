@@ -2,45 +2,23 @@
  * A 20 MB upload through the lab gateway, as Python's urllib and Node's fetch send it (whole, no
  * Expect: 100-continue): both read the function's 413 JSON, not a broken pipe or a 502.
  */
-import { execFile } from 'node:child_process';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { postWithFetch, postWithUrllib } from '../support/oversize.ts';
+import { buildFunction, edgefaasOnLab } from './support.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(CACHE, 'edgefaas', 'photos');
 const refusal = { error: 'request body is over the limit of 10485760 bytes (MAX_BODY_BYTES); send a smaller image' };
 
 let lab: TestLab;
 let invokeUrl: string;
 
-function edgefaas(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [BIN, '--config', lab.clusterFile, ...args],
-      {
-        cwd: lab.home,
-        env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: CACHE, EDGEFAAS_CACHE: join(CACHE, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS },
-        timeout: 1_200_000,
-        maxBuffer: 64 << 20,
-      },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  );
-}
-
 async function must(args: string[]): Promise<void> {
-  const r = await edgefaas(args);
+  const r = await edgefaasOnLab(lab, args);
   if (r.code !== 0) throw new Error(`edgefaas ${args.join(' ')} failed (${r.code}): ${r.stderr}\n${r.stdout}`);
 }
 
 beforeAll(async () => {
-  await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
+  await buildFunction();
   lab = await startLab({ name: 'serve1', subnet: '10.99.81.0/24', nodes: 1 });
   await must(['up', '--yes']);
   await must(['images', 'push', '--base', 'debian']);
