@@ -35,6 +35,26 @@ describe('renderSwarmStack', () => {
     expect(s.prometheus.ports[0].mode).toBe('host');
   });
 
+  it('without IPVS routes invocations gateway -> faas-swarm -> tasks.NAME; with IPVS keeps the direct path', () => {
+    const without = services({ ...base, ipvs: false });
+    expect(without.gateway.environment.direct_functions).toBe('false');
+    expect(without['faas-swarm'].environment.dnsrr).toBe('true');
+    expect(without['faas-swarm'].deploy.endpoint_mode).toBe('dnsrr');
+    const withIpvs = services(base);
+    expect(withIpvs.gateway.environment.direct_functions).toBe('true');
+    expect(withIpvs['faas-swarm'].environment.dnsrr).toBe('false');
+    // The gateway has no dnsrr setting: the compose file's old one was never read.
+    expect(without.gateway.environment.dnsrr).toBeUndefined();
+  });
+
+  it('gives a stack without nats no NATS settings and no queue-worker', () => {
+    const s = services({ ...base, images: { nats: null } });
+    expect(s.gateway.environment.faas_nats_address).toBeUndefined();
+    expect(s.gateway.environment.faas_nats_port).toBeUndefined();
+    expect(s['queue-worker']).toBeUndefined();
+    expect(services(base).gateway.environment).toMatchObject({ faas_nats_address: 'nats', faas_nats_port: '4222' });
+  });
+
   it('applies image overrides and leaves out services set to null', () => {
     const s = services({ ...base, images: { gateway: '127.0.0.1:5000/edgefaas/standin-gateway:1', 'faas-swarm': null, nats: null } });
     expect(s.gateway.image).toBe('127.0.0.1:5000/edgefaas/standin-gateway:1');

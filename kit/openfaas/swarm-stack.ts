@@ -55,6 +55,7 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
       for (const p of svc.ports ?? []) p.mode = 'host';
     }
   }
+  routeInvocations(doc.services, o.ipvs);
   // Configs no remaining service uses are left out (with their files).
   const used = new Set(Object.values(doc.services).flatMap((svc) => (svc.configs ?? []).map((c: { source: string }) => c.source)));
   for (const key of Object.keys(doc.configs)) {
@@ -77,6 +78,27 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
   }
   const header = '# Rendered by edgefaas up from swarm/openfaas.yml; edit that file, not this one.\n';
   return { files: { 'openfaas.yml': header + stringify(doc, { lineWidth: 0 }), ...configs }, hash, services: Object.keys(doc.services) };
+}
+
+/**
+ * Where invocations go (shared/reference/openfaas-gateway.md, "Measured on a lab swarm"): the gateway
+ * reads no `dnsrr` and with direct_functions=true calls http://NAME:8080, a VIP, which needs IPVS.
+ * Without IPVS it hands calls to faas-swarm (direct_functions=false), which with dnsrr=true resolves
+ * tasks.NAME. A gateway given NATS settings exits when NATS is absent, so a stack without nats gets
+ * none, and no queue-worker (it only relays from NATS).
+ */
+function routeInvocations(services: Record<string, Service>, ipvs: boolean): void {
+  const gw = services.gateway?.environment;
+  const provider = services['faas-swarm']?.environment;
+  if (gw) gw.direct_functions = String(ipvs);
+  if (provider) provider.dnsrr = String(!ipvs);
+  if (!services.nats) {
+    if (gw) {
+      delete gw.faas_nats_address;
+      delete gw.faas_nats_port;
+    }
+    delete services['queue-worker'];
+  }
 }
 
 /** Writes the rendered files on the manager and deploys them as stack "func". */

@@ -36,6 +36,11 @@ function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, 
       if (command.includes('systemctl enable --now docker')) node.running = true;
       if (command.startsWith('docker swarm init')) Object.assign(node, { swarm: 'active', manager: true, nodeId: `id-${node.name}` });
       if (command.startsWith('docker swarm join-token')) return ok(`${TOKENS.worker}\n${TOKENS.manager}\n`);
+      // The gateway service after the stack deploy: update complete, its one task running the deployed spec.
+      if (command.startsWith('docker service inspect func_gateway ')) {
+        const spec = { ContainerSpec: { Image: 'openfaas/gateway:0.18.18-arm64' } };
+        return ok(`${JSON.stringify({ Spec: { TaskTemplate: spec } })}\n--- edgefaas tasks ---\n${JSON.stringify({ ID: 't1', DesiredState: 'running', Spec: spec, Status: { State: 'running' } })}\n`);
+      }
       if (command.includes('POST /swarm/join')) {
         const body = JSON.parse(o.stdin!);
         events.push(`join-start ${node.name}`);

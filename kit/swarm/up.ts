@@ -3,19 +3,19 @@ import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerPlan } from '../docker/install.ts';
 import { forEachNode } from '../ssh/parallel.ts';
-import { GatewayClient } from '../gateway/client.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
-import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } from '../openfaas/swarm-stack.ts';
+import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { checkManagerCount, membershipOf } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
 import { shq } from '../docker/shell.ts';
 import type { NodeStateFile } from '../nodes/state.ts';
 import { lockedAdvice, ownershipProbeStep, parseOwnership, stateSteps, swarmVerdict, type OwnedFacts, type SwarmVerdict } from './ownership.ts';
 import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
+import { waitForGatewayReady } from './gateway-ready.ts';
 
 export interface SwarmUpDeps {
   spec: ClusterSpec;
@@ -344,12 +344,13 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       const stackServices = stack.services.map((n) => `${STACK_NAME}_${n}`);
       await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, ...stackServices])] }, `stack ${STACK_NAME}`);
     } else right(gw, 'OpenFaaS stack');
-    // up is done when the gateway answers /healthz and an authenticated /system/functions.
+    // up is done when the gateway's update is complete and that task answers (kit/swarm/gateway-ready.ts).
     if (!d.dryRun && managerBehindJump) {
       notes.push(behindJumpMessage({ node: gw.spec.name, given: gw.spec.address, host: gw.spec.address, ip: addrOf(gw), behindJump: true }, spec.gateway.port));
     } else if (!d.dryRun) {
       d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
-      await waitForGateway(gatewayAt, password, spec.gateway.auth, d);
+      const ready = { runner: gw.runner!, node: gw.spec.name, url: gatewayAt, password, auth: spec.gateway.auth, expectLabels: { [STACK_HASH_LABEL]: stack.hash } };
+      await waitForGatewayReady({ ...ready, fetch: d.fetch, timeoutMs: d.gatewayWaitMs ?? 300_000 });
       right(gw, 'wait for the gateway to answer');
     }
   };
@@ -365,25 +366,4 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     nodes,
     notes,
   };
-}
-
-async function waitForGateway(url: string, password: string, auth: boolean, d: SwarmUpDeps): Promise<void> {
-  const client = new GatewayClient({ baseUrl: url, auth: auth ? { username: GATEWAY_USER, password } : undefined, fetch: d.fetch, timeoutMs: 5000 });
-  const deadline = Date.now() + (d.gatewayWaitMs ?? 300_000);
-  let last = '';
-  for (;;) {
-    try {
-      if (await client.healthz()) {
-        await client.listFunctions();
-        return;
-      }
-      last = '/healthz did not answer 200';
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new UpError(`the gateway at ${url} did not come up (${last}); see: docker service ps ${STACK_NAME}_gateway on the manager, or run: edgefaas status`);
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
