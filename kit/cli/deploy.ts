@@ -3,15 +3,16 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { clusterArchs } from '../images/cluster.ts';
-import { checkCoverage } from '../images/coverage.ts';
-import { readPublished, splitImageRef } from '../images/state.ts';
+import { coverage } from '../images/coverage.ts';
+import { accessForImage, registryAuthFor, registryClientFor } from '../images/registry-access.ts';
+import { readPublished } from '../images/state.ts';
 import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
 import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
-import { RegistryClient } from '../registry/client.ts';
+import { parseImageRef, pinnedRef, refOf } from '../registry/reference.ts';
 import { probePool } from './cluster-pool.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -30,7 +31,8 @@ interface DeployFlags {
 /** -f: the user's stack.yml as is. Otherwise stack.yml is (re)written beside cluster.yaml from it and the last pushed image. */
 async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext): Promise<{ stack: Stack; path: string; written: boolean }> {
   if (o.file) return { stack: await readStack(o.file, ctx.env), path: o.file, written: false };
-  const image = o.image ?? (await readPublished(spec.name, ctx.env))?.reference;
+  const published = await readPublished(spec.name, ctx.env);
+  const image = o.image ?? (published ? pinnedRef(published.reference, published.digest) : undefined);
   if (!image) throw new UsageError('no image to deploy yet: run edgefaas images push (or give --image REF)');
   const stack = stackForCluster(spec, { image, gateway: resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
@@ -76,6 +78,7 @@ export function makeDeployCommand(): Command {
       const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const smoke = await smokeTests(stack, spec, o, ctx);
+      const pinned = new Map<string, { image: string; registryAuth?: string }>();
       const deployed = await deployStack({
         stack,
         gateway,
@@ -83,20 +86,24 @@ export function makeDeployCommand(): Command {
         waitTimeoutMs: timeout * 1000,
         smoke,
         log: ctx.info,
-        // Before anything is sent: every node's platform must be in each image's manifest list.
+        // Before anything is sent: every node's platform must be in each image's manifest list,
+        // read with the image registry's own TLS and credentials; the digest it names now is what runs.
         preflight: async () => {
           const pool = probePool(spec, ctx);
           try {
             const nodes = await clusterArchs(spec, pool);
             for (const image of new Set(names.map((n) => stack.functions[n]!.image))) {
-              const ref = splitImageRef(image);
-              const platforms = await checkCoverage({ registry: new RegistryClient({ address: ref.registry }), repository: ref.repository, reference: ref.reference, nodes });
-              ctx.info(`${image} covers ${platforms.join(', ')}: every node can run it`);
+              const ref = parseImageRef(image);
+              const access = await accessForImage(ref, spec, ctx.env);
+              const got = await coverage({ registry: registryClientFor(access, { debug: ctx.debug }), repository: ref.repository, reference: refOf(ref), nodes, image });
+              pinned.set(image, { image: pinnedRef(image, got.digest), registryAuth: registryAuthFor(access) });
+              ctx.info(`${image} covers ${got.platforms.join(', ')}: every node can run it`);
             }
           } finally {
             await pool.closeAll();
           }
         },
+        resolveImage: async (image) => pinned.get(image) ?? { image },
       });
       const url = gateway.baseUrl;
       ctx.result(

@@ -30,7 +30,7 @@ export function platformsFor(nodes: NodeArch[]): ImagePlatform[] {
 
 /** Where the control machine pushes and nodes pull: the manager's LAN registry or the external one. */
 export function registryAddress(spec: ClusterSpec): string | undefined {
-  if (spec.registry.mode === 'external') return spec.registry.address;
+  if (spec.registry.mode === 'external') return spec.registry.address.split('/')[0];
   if (spec.registry.mode === 'manager') {
     const m = spec.nodes.find((n) => n.role === 'manager')!;
     return `${m.address}:${spec.registry.port}`;

@@ -79,8 +79,11 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
   return { files: { 'openfaas.yml': header + stringify(doc, { lineWidth: 0 }), ...configs }, hash, services: Object.keys(doc.services) };
 }
 
-/** Writes the rendered files on the manager and deploys them as stack "func". */
-export function deployStackSteps(stack: RenderedStack): Step[] {
+/**
+ * Writes the rendered files on the manager and deploys them as stack "func". `withRegistryAuth`: the
+ * manager's registry login goes with the services, so other nodes can pull images from the LAN registry.
+ */
+export function deployStackSteps(stack: RenderedStack, o: { withRegistryAuth?: boolean } = {}): Step[] {
   const writes = Object.entries(stack.files).map(([path, content]) => {
     const target = `${STACK_DIR}/${path}`;
     return `mkdir -p ${shq(target.slice(0, target.lastIndexOf('/')))} && printf '%s' ${shq(content)} > ${shq(target)}`;
@@ -89,7 +92,7 @@ export function deployStackSteps(stack: RenderedStack): Step[] {
     { title: `write the stack files to ${STACK_DIR}`, command: writes.join(' && '), sudo: true },
     {
       title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
-      command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
+      command: `cd ${STACK_DIR} && docker stack deploy --prune${o.withRegistryAuth ? ' --with-registry-auth' : ''} --compose-file openfaas.yml ${STACK_NAME}`,
       sudo: true,
       timeoutMs: 5 * 60_000,
     },

@@ -3,7 +3,7 @@ import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
-import { REGISTRY_SERVICE } from './registry.ts';
+import { REGISTRY_HTPASSWD_SECRET, REGISTRY_SERVICE } from './registry.ts';
 import { leaveSwarmStep } from './steps.ts';
 import { execSteps } from './exec.ts';
 import type { UpProgress } from './up.ts';
@@ -44,7 +44,7 @@ export function teardownSteps(): Step[] {
     {
       title: 'remove the basic-auth secrets',
       command:
-        'for s in basic-auth-user basic-auth-password; do ' +
+        `for s in basic-auth-user basic-auth-password ${REGISTRY_HTPASSWD_SECRET}; do ` +
         'if docker secret inspect "$s" >/dev/null 2>&1; then i=0; until docker secret rm "$s" >/dev/null 2>&1; do ' +
         'i=$((i+1)); [ $i -ge 30 ] && { echo "secret $s is still in use" >&2; exit 1; }; sleep 1; done; fi; done',
       sudo: true,

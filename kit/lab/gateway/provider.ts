@@ -117,6 +117,27 @@ export function createProvider(o: ProviderOptions) {
     return { spec };
   }
 
+  /**
+   * faas-swarm's BuildEncodedAuthConfig: registryAuth is base64 "user:password"; the server is the
+   * image's registry (docker.io when the name has fewer than three parts); Docker gets it as the
+   * X-Registry-Auth header (base64url JSON), which Swarm keeps with the service for every node's pull.
+   */
+  function encodedRegistryAuth(registryAuth: string, image: string): string | undefined {
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(registryAuth)) return undefined;
+    const plain = Buffer.from(registryAuth, 'base64').toString('utf8');
+    const colon = plain.indexOf(':');
+    if (colon < 0) return undefined;
+    const parts = image.split('/');
+    let server = 'docker.io';
+    if (parts.length >= 3) {
+      server = parts[0]!;
+      if (!/[.:]/.test(server) && server !== 'localhost') return undefined;
+      if (server === 'index.docker.io') server = 'docker.io';
+    }
+    const json = JSON.stringify({ username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress: server });
+    return Buffer.from(json).toString('base64url');
+  }
+
   function validDeployment(body: Buffer): any | undefined {
     const p = parseJson(body);
     if (!p.ok || typeof p.value !== 'object' || p.value === null) return undefined;
@@ -129,14 +150,20 @@ export function createProvider(o: ProviderOptions) {
     if (!fd) return send(res, 400);
     const existing = update ? await findService(fd.service) : undefined;
     if (update && !existing) return send(res, 404, `Unable to find function: ${fd.service}`);
+    let auth: Record<string, string> = {};
+    if (typeof fd.registryAuth === 'string' && fd.registryAuth.length > 0) {
+      const encoded = encodedRegistryAuth(fd.registryAuth, fd.image);
+      if (!encoded) return send(res, 400, 'Invalid registry auth');
+      auth = { 'X-Registry-Auth': encoded };
+    }
     const built = await buildSpec(fd);
     if (built.error) return send(res, 400, built.error);
     let r;
     if (existing) {
       built.spec.Labels['com.openfaas.uid'] = randomUUID();
-      r = await docker.call('POST', `/services/${existing.ID}/update?version=${existing.Version.Index}`, built.spec);
+      r = await docker.call('POST', `/services/${existing.ID}/update?version=${existing.Version.Index}&registryAuthFrom=spec`, built.spec, auth);
     } else {
-      r = await docker.call('POST', '/services/create', built.spec);
+      r = await docker.call('POST', '/services/create', built.spec, auth);
     }
     if (r.status >= 300) return send(res, 400, `Deployment error: ${dockerMessage(r)}`);
     return send(res, 202);
@@ -180,7 +207,7 @@ export function createProvider(o: ProviderOptions) {
       const svc = await findService(m[1]!);
       if (!svc) return send(res, 500, `Unable to scale function: ${m[1]} not found`), true;
       const spec = { ...svc.Spec, Mode: { Replicated: { Replicas: p.value.replicas } } };
-      const r = await docker.call('POST', `/services/${svc.ID}/update?version=${svc.Version.Index}`, spec);
+      const r = await docker.call('POST', `/services/${svc.ID}/update?version=${svc.Version.Index}&registryAuthFrom=spec`, spec);
       if (r.status >= 300) return send(res, 500, dockerMessage(r)), true;
       send(res, 202);
       return true;
