@@ -25,9 +25,10 @@ export function makeLabCommand(): Command {
     .option('--subnet <cidr>', 'the lab LAN, a /24', LAB_DEFAULTS.subnet)
     .option('--cpus <n>', "each host's CPU share, Pi-sized (e.g. 0.5; Docker's --cpus)", cpuShare)
     .option('--memory <size>', "each host's memory, Pi-sized (e.g. 1g; Docker's --memory, no swap)")
-    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string }, cmd: Command) => {
+    .option('--registry <where>', 'manager (up runs the LAN registry) or external (the lab runs an existing registry: HTTPS from a private CA, basic auth)', registryKind)
+    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; registry?: 'manager' | 'external' }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, clusterFile: ctx.opts.config, log: ctx.info });
+      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, registry: o.registry, clusterFile: ctx.opts.config, log: ctx.info });
       const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
       ctx.result(
         { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },
@@ -57,4 +58,9 @@ export function makeLabCommand(): Command {
       ctx.result({ name: o.name, nodes }, nodes.length ? table : `no lab named ${o.name}; run: edgefaas lab up`);
     });
   return lab;
+}
+
+function registryKind(v: string): 'manager' | 'external' {
+  if (v === 'manager' || v === 'external') return v;
+  throw new UsageError(`--registry: expected manager or external, got "${v}"`);
 }
