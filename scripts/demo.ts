@@ -34,7 +34,7 @@ function edgefaas(args: string[]): Promise<string> {
 try {
   if (process.getuid?.() !== 0) throw new Error('demo: run as root (the lab makes hosts on this machine); first run scripts/setup');
   await fs.access(photo).catch(() => {
-    throw new Error(`demo: ${photo} is missing; run scripts/setup --test (it fetches darknet's sample photos)`);
+    throw new Error(`demo: ${photo} is missing; run scripts/setup (it fetches darknet's sample photos)`);
   });
   await fs.mkdir(home, { recursive: true });
   // lab up writes cluster.yaml with the lab's openfaas section (stand-in gateway, Debian's registry).

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../inventory/schema.ts';
-import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
+import { SshPool, describeHostKeyEvent, poolOptionsFromCluster } from '../ssh/index.ts';
 import type { CliContext } from './context.ts';
 
 /** An SSH pool for read-only probes (images, deploy), trusting new host keys on first use only. */
@@ -8,7 +8,7 @@ export function probePool(spec: ClusterSpec, ctx: CliContext): SshPool {
     poolOptionsFromCluster(spec, {
       env: ctx.env,
       log: ctx.debug,
-      onHostKey: (e) => ctx.info(`${e.node}: new host key ${e.fingerprint} trusted on first use`),
+      onHostKey: (e) => ctx.info(describeHostKeyEvent(e)),
     }),
   );
 }

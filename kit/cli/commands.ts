@@ -9,6 +9,7 @@ import { makeServeCommand } from './serve.ts';
 import { makeImagesCommand } from './images.ts';
 import { makeDeployCommand } from './deploy.ts';
 import { makeInvokeCommand } from './invoke.ts';
+import { makeBenchCommand } from './bench.ts';
 
 /** Each verb lives in its own file as makeXCommand(); this list only attaches them. */
 export const commands: Array<() => Command> = [
@@ -22,4 +23,5 @@ export const commands: Array<() => Command> = [
   makeImagesCommand,
   makeDeployCommand,
   makeInvokeCommand,
+  makeBenchCommand,
 ];

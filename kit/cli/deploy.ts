@@ -10,6 +10,7 @@ import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
 import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
+import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { parseImageRef, pinnedRef, refOf } from '../registry/reference.ts';
@@ -34,7 +35,10 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext)
   const published = await readPublished(spec.name, ctx.env);
   const image = o.image ?? (published ? pinnedRef(published.reference, published.digest) : undefined);
   if (!image) throw new UsageError('no image to deploy yet: run edgefaas images push (or give --image REF)');
-  const stack = stackForCluster(spec, { image, gateway: resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }) });
+  // Replicas one per node with room for one: read each node's memory first (read-only).
+  const pool = probePool(spec, ctx);
+  const rooms = await nodeRooms(spec, pool).finally(() => pool.closeAll());
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
@@ -75,7 +79,7 @@ export function makeDeployCommand(): Command {
       const spec = await loadCluster(ctx.opts.config);
       const { stack, path, written } = await stackToDeploy(o, spec, ctx);
       if (written) ctx.info(`wrote ${path}`);
-      const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const smoke = await smokeTests(stack, spec, o, ctx);
       const pinned = new Map<string, { image: string; registryAuth?: string }>();

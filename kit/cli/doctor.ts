@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import { doctor, formatDoctor } from '../nodes/index.ts';
-import { SshPool, poolOptionsFromCluster } from '../ssh/index.ts';
+import { SshPool, describeHostKeyEvent, poolOptionsFromCluster } from '../ssh/index.ts';
 import { contextOf } from './context.ts';
 import { UsageError } from './errors.ts';
 import { collect } from './repeatable-flag.ts';
@@ -10,8 +10,8 @@ export function makeDoctorCommand(): Command {
   return new Command('doctor')
     .description('check every node read-only over SSH: OS, arch, memory, disk, cgroups, Docker, swarm, IPVS, clock, ports')
     .option('--node <name>', 'only this node (repeatable or comma-separated)', collect, [])
-    .option('--accept-new-host-key', "with --node: the node was reinstalled; trust its new SSH host key")
-    .action(async (o: { node: string[]; acceptNewHostKey?: boolean }, cmd: Command) => {
+    .option('--accept-new-host-key [jump-host]', "with --node: the node was reinstalled; trust its new SSH host key (or, naming it, that of the node's jump host)")
+    .action(async (o: { node: string[]; acceptNewHostKey?: boolean | string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       const unknown = o.node.filter((n) => !spec.nodes.some((x) => x.name === n));
@@ -21,9 +21,9 @@ export function makeDoctorCommand(): Command {
         poolOptionsFromCluster(spec, {
           env: ctx.env,
           log: ctx.debug,
-          acceptChangedHostKey: o.acceptNewHostKey ? o.node : undefined,
-          onHostKey: (e) =>
-            ctx.info(e.replaced.length ? `${e.node}: host key replaced (${e.replaced.join(', ')} -> ${e.fingerprint})` : `${e.node}: new host key ${e.fingerprint} trusted on first use`),
+          acceptChangedHostKey: o.acceptNewHostKey === true ? o.node : undefined,
+          acceptChangedJumpHostKey: typeof o.acceptNewHostKey === 'string' ? [o.acceptNewHostKey] : undefined,
+          onHostKey: (e) => ctx.info(describeHostKeyEvent(e)),
           askPassphrase: ctx.interactive
             ? async (path) => (await import('@inquirer/prompts')).password({ message: `passphrase for ${path}` })
             : undefined,

@@ -14,7 +14,7 @@ export function makeInvokeCommand(): Command {
     .action(async (name: string, photo: string, o: { gateway?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = o.gateway || ctx.env.OPENFAAS_URL ? undefined : await loadCluster(ctx.opts.config);
-      const gateway = await gatewayFor(resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const answer = await invokeWithPhoto(gateway, name, photo);
       ctx.result(answer, formatAnswer(answer));
     });

@@ -2,6 +2,14 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './program.ts';
 import { describeError, exitCodeFor } from './errors.ts';
 
+// `edgefaas ... | head -1`: the reader went away. Stop quietly, as cat and ls do, instead of a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const program = buildProgram();
 try {
   await program.parseAsync(process.argv);

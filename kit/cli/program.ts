@@ -56,4 +56,5 @@ const FALLBACK_EXAMPLES: Record<string, string[]> = {
   down: ['edgefaas down --dry-run', 'edgefaas down'],
   lab: ['edgefaas lab up --nodes 3', 'edgefaas lab status', 'edgefaas lab down'],
   serve: ['edgefaas serve'],
+  bench: ['edgefaas bench classify', 'edgefaas bench classify cat.jpg --concurrency 1,5 --requests 20'],
 };

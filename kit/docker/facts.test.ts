@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { parseDockerFacts, probeDockerStep } from './facts.ts';
 
 const managerOut = `arch=armv7l
-ip=192.168.1.10
 os=raspbian
 svc=systemd
 docker_installed=1
@@ -27,7 +26,7 @@ image=registry:2.8.3
 describe('parseDockerFacts', () => {
   it('reads a manager: nodes with labels, services, secrets, stack hash, daemon.json', () => {
     const f = parseDockerFacts(managerOut);
-    expect(f).toMatchObject({ arch: 'armv7l', ip: '192.168.1.10', os: 'raspbian', serviceManager: 'systemd', dockerRunning: true, ipvs: true, daemonJson: '{"debug":true}' });
+    expect(f).toMatchObject({ arch: 'armv7l', os: 'raspbian', serviceManager: 'systemd', dockerRunning: true, ipvs: true, daemonJson: '{"debug":true}' });
     expect(f.swarm).toEqual({ state: 'active', nodeId: 'abc123', isManager: true, clusterId: 'cl1' });
     expect(f.manager!.nodes[0]).toEqual({
       id: 'abc123', hostname: 'pi-1', role: 'manager', state: 'ready', availability: 'active', addr: '192.168.1.10', arch: 'armv7l',

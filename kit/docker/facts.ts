@@ -4,8 +4,6 @@ import type { Step } from '../plan/types.ts';
 export interface DockerFacts {
   /** uname -m: x86_64, aarch64, armv7l... */
   arch: string;
-  /** The node's first address (hostname -I), for when cluster.yaml names it by alias. */
-  ip: string;
   /** /etc/os-release ID: debian, raspbian, ubuntu... */
   os: string;
   serviceManager: 'systemd' | 'sysv';
@@ -61,7 +59,6 @@ export interface ManagerFacts {
 
 const PROBE = String.raw`u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"
 echo "arch=$(uname -m)"
-echo "ip=$(hostname -I 2>/dev/null | cut -d' ' -f1)"
 ( ID=unknown; . /etc/os-release 2>/dev/null; echo "os=$ID" )
 if [ -d /run/systemd/system ]; then echo svc=systemd; else echo svc=sysv; fi
 if command -v dockerd >/dev/null 2>&1; then echo docker_installed=1; else echo docker_installed=0; fi
@@ -114,7 +111,6 @@ export function parseDockerFacts(out: string): DockerFacts {
   const json = one.get('daemon_json');
   const facts: DockerFacts = {
     arch: one.get('arch')!,
-    ip: one.get('ip') ?? '',
     os: one.get('os') ?? 'unknown',
     serviceManager: one.get('svc') === 'systemd' ? 'systemd' : 'sysv',
     dockerInstalled: flag('docker_installed'),

@@ -3,7 +3,7 @@ import type { DockerFacts } from './facts.ts';
 import { dockerSteps } from './install.ts';
 
 const bare: DockerFacts = {
-  arch: 'aarch64', ip: '10.0.0.12', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
+  arch: 'aarch64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
   dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' },
 };
 const needs = { insecureRegistries: ['10.0.0.11:5000'] };

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { contextTar } from './context.ts';
+import { ensureFunctionBuilt, SOURCES_STAMP } from './function-build.ts';
 import type { ImageDocker } from './docker.ts';
 import { platformString, type ImagePlatform } from './platforms.ts';
 import { stageNodeModules } from './stage.ts';
@@ -25,7 +26,7 @@ export interface BuildRequest {
   base: (p: ImagePlatform) => Promise<string> | string;
   /** Holds one folder per model (resnet50/, catdog/): the image's model cache. */
   modelsDir: string;
-  /** The function folder: dist/ (npm run build:function), models/ if it bundles any, package.json if it has one. */
+  /** The function folder: src/ + tsconfig.json (compiled into dist/ when needed) or a built dist/, models/ if it bundles any, package.json if it has one. */
   appDir: string;
   repository?: string;
   noCache?: boolean;
@@ -56,7 +57,7 @@ export class MissingInputError extends Error {
 /** Builds the function image for each platform, one at a time (no buildx needed). */
 export async function buildImages(r: BuildRequest): Promise<BuildResult> {
   const repository = r.repository ?? DEFAULT_REPOSITORY;
-  await mustExist(join(r.appDir, 'dist'), 'the compiled function', 'npm run build:function');
+  await ensureFunctionBuilt(r.appDir, r.log);
   await mustExist(r.modelsDir, 'the model cache', 'npm run fetch-model');
   const appPackage = await fs.readFile(join(r.appDir, 'package.json'), 'utf8').catch(() => JSON.stringify({ type: 'module' }));
   const bundledModels = join(r.appDir, 'models');
@@ -75,7 +76,7 @@ export async function buildImages(r: BuildRequest): Promise<BuildResult> {
       parts: [
         { from: join(deps, 'node_modules'), to: `layers/deps${APP}/node_modules` },
         { from: r.modelsDir, to: `layers/models${MODELS}`, skip: (rel) => rel.split('/').some((s) => s.startsWith('.fetch-model-') || s.endsWith('.tmp')) },
-        { from: join(r.appDir, 'dist'), to: `layers/app${APP}/dist`, skip: (rel) => rel.endsWith('.map') },
+        { from: join(r.appDir, 'dist'), to: `layers/app${APP}/dist`, skip: (rel) => rel.endsWith('.map') || rel === SOURCES_STAMP },
         // The function's own small models (the catdog head) travel with its code.
         ...(hasBundledModels ? [{ from: bundledModels, to: `layers/app${APP}/models` }] : []),
       ],

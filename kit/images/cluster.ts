@@ -2,6 +2,8 @@ import type { ClusterSpec } from '../inventory/schema.ts';
 import { doctor } from '../nodes/index.ts';
 import type { SshPool } from '../ssh/index.ts';
 import type { NodeArch } from './coverage.ts';
+import { hostPort, managerAddress } from '../nodes/address.ts';
+import { clusterSshConfig } from '../ssh/target.ts';
 import { platformByDebianArch, type ImagePlatform, PLATFORMS } from './platforms.ts';
 
 export class NodeArchError extends Error {
@@ -28,12 +30,15 @@ export function platformsFor(nodes: NodeArch[]): ImagePlatform[] {
   return PLATFORMS.filter((p) => wanted.has(p.debianArch));
 }
 
-/** Where the control machine pushes and nodes pull: the manager's LAN registry or the external one. */
-export function registryAddress(spec: ClusterSpec): string | undefined {
+/**
+ * Where the control machine pushes and nodes pull: the external registry, or the manager's LAN one at
+ * the manager's resolved address (the one `up` lists in every node's insecure-registries).
+ */
+export async function registryAddress(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (spec.registry.mode === 'external') return spec.registry.address.split('/')[0];
   if (spec.registry.mode === 'manager') {
-    const m = spec.nodes.find((n) => n.role === 'manager')!;
-    return `${m.address}:${spec.registry.port}`;
+    const m = await managerAddress(spec, { sshConfig: await clusterSshConfig(spec, env), env });
+    return hostPort(m.ip, spec.registry.port);
   }
   return undefined;
 }

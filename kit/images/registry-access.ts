@@ -46,7 +46,7 @@ export async function readRegistryCa(file: string, env: NodeJS.ProcessEnv = proc
 /** The cluster's own registry (cluster.yaml `registry:`), or undefined for mode none. */
 export async function clusterRegistryAccess(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAccess | undefined> {
   const r = spec.registry;
-  const address = registryAddress(spec);
+  const address = await registryAddress(spec, env);
   if (r.mode === 'none' || !address) return undefined;
   if (r.mode === 'manager') {
     // Plain HTTP on the LAN (every node lists it in insecure-registries), basic auth unless turned off.
@@ -73,7 +73,7 @@ export async function clusterRegistryAccess(spec: ClusterSpec, env: NodeJS.Proce
 
 /** Any image's registry: the cluster's own (with its CA and credentials), or another one by `docker login`'s. */
 export async function accessForImage(ref: ImageRef, spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAccess> {
-  if (registryAddress(spec) === ref.registry) return (await clusterRegistryAccess(spec, env))!;
+  if (spec.registry.mode !== 'none' && (await registryAddress(spec, env)) === ref.registry) return (await clusterRegistryAccess(spec, env))!;
   const login = await dockerLoginFor(ref.registry, env);
   const loopback = /^(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/.test(ref.apiHost);
   return { address: ref.apiHost, namespace: '', tls: loopback ? 'none' : 'verify', ...(login ? { auth: login, authFrom: '~/.docker/config.json' } : {}) };

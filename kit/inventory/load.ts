@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { ClusterSpec } from './schema.ts';
-import { configErrorMap, describeValue, formatPath } from './messages.ts';
+import { configErrorMap, describeFound, formatPath } from './messages.ts';
 
 export const DEFAULT_CLUSTER_FILE = 'cluster.yaml';
 
@@ -75,7 +75,7 @@ function withValue(issue: z.ZodIssue, doc: Document | undefined, path: (string |
   if (issue.code !== 'invalid_string' && issue.code !== 'custom') return issue.message;
   if (issue.code === 'custom' && /duplicate|one node/.test(issue.message)) return issue.message;
   const value = doc.getIn(path);
-  return value === undefined ? issue.message : `${issue.message}, got ${describeValue(value)}`;
+  return value === undefined ? issue.message : `${issue.message}, got ${describeFound(path, value)}`;
 }
 
 /** The line and column of the deepest node of `path` that exists in the file. */

@@ -14,8 +14,24 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/**
+ * A field whose name says it holds a secret (password, passphrase, token, secret, key; not keyFile):
+ * an error about it never shows what was written there, it may be the secret itself.
+ */
+export function isSecretPath(path: readonly (string | number)[]): boolean {
+  return path.some((p) => typeof p === 'string' && /pass(word|phrase)|token|secret|(^|[a-z_-])key$/i.test(p));
+}
+
+/** describeValue, except under a secret-looking field: only the kind of value is named. */
+export function describeFound(path: readonly (string | number)[], value: unknown): string {
+  if (!isSecretPath(path)) return describeValue(value);
+  if (value === null || typeof value === 'object') return describeValue(value);
+  return `a ${typeof value} (not shown: the field holds a secret)`;
+}
+
 /** zod's messages, reworded as "expected X, got Y" with the value the user wrote. */
 export const configErrorMap: z.ZodErrorMap = (issue, ctx) => {
+  const describeValue = (value: unknown) => describeFound(issue.path, value);
   switch (issue.code) {
     case z.ZodIssueCode.invalid_type:
       if (issue.received === 'undefined') return { message: 'required, but missing' };

@@ -1,4 +1,5 @@
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
+import { memoryMiB, spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
 
 /** The gateway's upstream_timeout in the stack `up` deploys (swarm/openfaas.yml). */
@@ -16,11 +17,20 @@ export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp
   catdog: { photo: 'dog.jpg', label: /^dogs?$/i },
 };
 
-/** The stack.yml edgefaas deploys: one function per cluster.yaml entry, all from one multi-arch image. */
-export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string }): Stack {
+/**
+ * The stack.yml edgefaas deploys: one function per cluster.yaml entry, all from one multi-arch image.
+ * With the nodes' rooms, replicas are spread one per node that has memory for one (placement.ts).
+ */
+export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string; rooms?: NodeRoom[] }): Stack {
   const functions: Record<string, StackFunction> = {};
+  // --- tput (#13): replicas and placement ---
+  const allMB = spec.functions.reduce((sum, f) => sum + memoryMiB(MODEL_DEFAULTS[f.model].request), 0);
+  // --- end tput ---
   for (const f of spec.functions) {
     const d = MODEL_DEFAULTS[f.model];
+    // --- tput (#13): replicas and placement ---
+    const spread = spreadFor(spec, f, { oneMB: memoryMiB(d.request), allMB }, o.rooms);
+    // --- end tput ---
     functions[f.name] = {
       image: o.image,
       fprocess: 'node /home/app/function/dist/main.js',
@@ -32,11 +42,11 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
         exec_timeout: d.exec,
       },
       labels: {
-        'com.openfaas.scale.min': String(f.replicas),
-        'com.openfaas.scale.max': String(f.maxReplicas),
+        'com.openfaas.scale.min': String(spread.min),
+        'com.openfaas.scale.max': String(spread.max),
       },
       annotations: { 'edgefaas.model': f.model },
-      constraints: ['node.platform.os == linux'],
+      constraints: spread.constraints,
       limits: { memory: d.limit },
       requests: { memory: d.request },
     };

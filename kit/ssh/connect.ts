@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: its named exports are reached through the default import.
 const { Client, utils } = ssh2;
 type Client = ClientT;
-import { AuthError, HostKeyChangedError, SshError, UnreachableError } from './errors.ts';
-import { checkHostKey, fingerprint, forgetHost, hostPattern, recordHostKey, type KnownHostsFiles } from './known-hosts.ts';
+import { AuthError, HostKeyCaOnlyError, HostKeyChangedError, HostKeyNewTypeError, HostKeyRevokedError, SshError, UnreachableError } from './errors.ts';
+import { checkHostKey, fingerprint, forgetHost, hostKeyAlgorithms, hostPattern, keyType, recordHostKey, unknownKeys, type KnownHostsFiles } from './known-hosts.ts';
 import type { SshEndpoint } from './target.ts';
 
 export interface Credentials {
@@ -14,20 +14,48 @@ export interface Credentials {
   agent?: string;
   keys: Array<{ path: string; passphrase?: string }>;
   password?: string;
+  /** Tried, when readable and usable, after the host's own IdentityFiles (as ssh tries ~/.ssh/id_*). */
+  defaultKeyFiles?: string[];
   /** Asked when a key file is encrypted and no passphrase was given. */
   askPassphrase?: (keyPath: string) => Promise<string>;
+}
+
+export interface HostKeyEvent {
+  node: string;
+  /** known_hosts name of the host ("[host]:port" off port 22). */
+  host: string;
+  /** True for a ProxyJump hop on the way to the node. */
+  jump: boolean;
+  fingerprint: string;
+  /** first-use: trusted on first use; replaced: the user accepted a new key; added: another key type the host proved it holds (UpdateHostKeys). */
+  kind: 'first-use' | 'replaced' | 'added';
+  replaced: string[];
+}
+
+/** One line for the user, naming the host the key belongs to. */
+export function describeHostKeyEvent(e: HostKeyEvent): string {
+  const who = e.jump ? `${e.node}: jump host ${e.host}` : e.node;
+  if (e.kind === 'replaced') return `${who}: host key replaced (${e.replaced.join(', ') || 'a key of another type'} -> ${e.fingerprint})`;
+  if (e.kind === 'added') return `${who}: also holds host key ${e.fingerprint}, recorded (UpdateHostKeys)`;
+  return `${who}: new host key ${e.fingerprint} trusted on first use`;
 }
 
 export interface ConnectOptions {
   node: string;
   endpoint: SshEndpoint;
+  /** The node's own credentials: offered to the node only, never to a jump host. */
   credentials: Credentials;
+  /** For ProxyJump hops: the agent and key files (theirs from ssh config, else the default ones), never the node's password. */
+  jumpCredentials?: Credentials;
   knownHosts: KnownHostsFiles;
   timeoutMs: number;
-  /** The user said the node was reinstalled: a changed key replaces the kit's entry (never implied). */
-  acceptChangedHostKey?: boolean;
-  /** Told about every key accepted on first use or replaced. */
-  onHostKey?: (event: { node: string; host: string; fingerprint: string; replaced: string[] }) => void;
+  /**
+   * The user said this host was reinstalled: a changed key (or a key of a new type) replaces the
+   * kit's entry for it. Asked per hop, so accepting the node's key never accepts a jump host's.
+   */
+  acceptChangedHostKey?: (endpoint: SshEndpoint, jump: boolean) => boolean;
+  /** Told about every key accepted on first use, replaced or added. */
+  onHostKey?: (event: HostKeyEvent) => void;
 }
 
 type ParsedKey = Exclude<ReturnType<typeof utils.parseKey>, Error | Array<unknown>>;
@@ -75,22 +103,41 @@ function describeMethods(creds: Credentials): string {
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET']);
 
-async function connectOne(opts: ConnectOptions, endpoint: SshEndpoint, sock?: Duplex): Promise<Client> {
-  const { node, credentials } = opts;
+async function connectOne(opts: ConnectOptions, endpoint: SshEndpoint, jump: boolean, sock?: Duplex): Promise<Client> {
+  const { node } = opts;
+  const credentials = jump ? (opts.jumpCredentials ?? { keys: [] }) : opts.credentials;
   const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const methods = await authMethods(node, endpoint.user, credentials);
   // IdentityFiles from ssh config are tried after the configured ones; unusable ones are skipped, as ssh does.
-  for (const path of endpoint.identityFiles) {
+  for (const path of [...endpoint.identityFiles, ...(credentials.defaultKeyFiles ?? [])]) {
     if (credentials.keys.some((k) => k.path === path)) continue;
     const key = await loadKey(node, path, undefined, credentials.askPassphrase).catch(() => undefined);
     if (key) methods.push({ type: 'publickey', username: endpoint.user, key });
   }
   if (methods.length === 0) {
-    throw new AuthError(`${node}: no way to authenticate as ${where}: no agent (SSH_AUTH_SOCK unset), key or password; set auth in cluster.yaml`, node);
+    throw new AuthError(
+      jump
+        ? `${node}: no way to authenticate to jump host ${where}: no agent (SSH_AUTH_SOCK unset) and no usable IdentityFile for it in ~/.ssh/config (the node's own password is never offered to a jump host)`
+        : `${node}: no way to authenticate as ${where}: no agent (SSH_AUTH_SOCK unset), key or password; set auth in cluster.yaml`,
+      node,
+    );
   }
   const pattern = hostPattern(endpoint.host, endpoint.port);
+  const hash = !!endpoint.hashKnownHosts;
   let hostKeyError: SshError | undefined;
+  let verifiedKnown = false;
   const client = new Client();
+  // UpdateHostKeys, as OpenSSH does it: once the host was verified by a key already known, the
+  // other keys it proved it holds (ssh2 checks hostkeys-prove-00) are recorded in the kit's file.
+  client.on('hostkeys', (keys: Array<{ getPublicSSH(): Buffer }>) => {
+    if (!verifiedKnown) return;
+    void (async () => {
+      for (const blob of await unknownKeys(opts.knownHosts, pattern, keys.map((k) => k.getPublicSSH()))) {
+        await recordHostKey(opts.knownHosts.own, pattern, blob, { hash });
+        opts.onHostKey?.({ node, host: pattern, jump, fingerprint: fingerprint(blob), kind: 'added', replaced: [] });
+      }
+    })().catch(() => undefined);
+  });
   const config: ConnectConfig = {
     host: endpoint.host,
     port: endpoint.port,
@@ -99,18 +146,25 @@ async function connectOne(opts: ConnectOptions, endpoint: SshEndpoint, sock?: Du
     readyTimeout: opts.timeoutMs,
     keepaliveInterval: 10_000,
     authHandler: methods,
+    algorithms: { serverHostKey: (await hostKeyAlgorithms(opts.knownHosts, pattern)) as never },
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
       checkHostKey(opts.knownHosts, pattern, key)
         .then(async (v) => {
-          if (v.status === 'known') return verify(true);
-          if (v.status === 'new' || opts.acceptChangedHostKey) {
-            const replaced = v.status === 'changed' ? v.old : [];
-            if (v.status === 'changed') await forgetHost(opts.knownHosts.own, pattern);
-            await recordHostKey(opts.knownHosts.own, pattern, key);
-            opts.onHostKey?.({ node, host: pattern, fingerprint: fingerprint(key), replaced });
+          const fp = fingerprint(key);
+          if (v.status === 'known') {
+            verifiedKnown = true;
             return verify(true);
           }
-          hostKeyError = new HostKeyChangedError(node, pattern, v.old, fingerprint(key), v.files);
+          if (v.status === 'revoked') hostKeyError = new HostKeyRevokedError(node, pattern, fp, v.files, jump);
+          else if (v.status === 'ca-only') hostKeyError = new HostKeyCaOnlyError(node, pattern, fp, v.files, jump);
+          else if (v.status === 'new' || opts.acceptChangedHostKey?.(endpoint, jump)) {
+            const replaced = v.status === 'changed' ? v.old : [];
+            if (v.status === 'changed') await forgetHost(opts.knownHosts.own, pattern);
+            await recordHostKey(opts.knownHosts.own, pattern, key, { hash });
+            opts.onHostKey?.({ node, host: pattern, jump, fingerprint: fp, kind: v.status === 'new' ? 'first-use' : 'replaced', replaced });
+            return verify(true);
+          } else if (v.status === 'new-type') hostKeyError = new HostKeyNewTypeError(node, pattern, keyType(key), v.knownTypes, fp, v.files, jump);
+          else hostKeyError = new HostKeyChangedError(node, pattern, v.old, fp, v.files, jump);
           verify(false);
         })
         .catch((e) => {
@@ -127,7 +181,9 @@ async function connectOne(opts: ConnectOptions, endpoint: SshEndpoint, sock?: Du
       if (err.level === 'client-authentication') {
         return reject(
           new AuthError(
-            `${node}: authentication failed for ${where} (tried: ${describeMethods(credentials)}); check the user, key or password in cluster.yaml, then run: edgefaas doctor --node ${node}`,
+            jump
+              ? `${node}: authentication failed for jump host ${where} (tried: ${describeMethods(credentials)}); it gets the agent and its own IdentityFile from ~/.ssh/config, never the node's password`
+              : `${node}: authentication failed for ${where} (tried: ${describeMethods(credentials)}); check the user, key or password in cluster.yaml, then run: edgefaas doctor --node ${node}`,
             node,
             { cause: err },
           ),
@@ -156,7 +212,7 @@ export async function connect(opts: ConnectOptions): Promise<Client[]> {
   try {
     let sock: Duplex | undefined;
     for (const [i, ep] of chain.entries()) {
-      const client = await connectOne(opts, ep, sock);
+      const client = await connectOne(opts, ep, i < chain.length - 1, sock);
       clients.push(client);
       const next = chain[i + 1];
       if (next) {

@@ -10,18 +10,21 @@
  *   await pool.closeAll();
  *
  * Nodes are reached by address or ~/.ssh/config alias (HostName, User, Port, IdentityFile, ProxyJump),
- * with agent, key file (passphrase from cluster.yaml or asked) or password. Host keys: trust on first
- * use into $EDGEFAAS_HOME/known_hosts (also reading ~/.ssh/known_hosts); a changed key throws
- * HostKeyChangedError. sudo passwords go on stdin (sudo -S); SudoError says "no sudo", "not allowed",
+ * with agent, key file (passphrase from cluster.yaml or asked) or password; a ProxyJump hop gets only
+ * the agent and its own key files, never the node's credentials. Host keys as OpenSSH checks them
+ * (known-hosts.ts): trust on first use into $EDGEFAAS_HOME/known_hosts (also reading
+ * ~/.ssh/known_hosts), algorithms ordered by the key types known, other proven keys recorded
+ * (UpdateHostKeys); changed, new-type, @revoked and CA-only hosts are refused, each hop on its own. sudo passwords go on stdin (sudo -S); SudoError says "no sudo", "not allowed",
  * "wrong password" apart. Errors name the node and user@host:port. Every secret passes through
  * pool.redactor before any log, error or output.
  */
 export { SshPool, poolOptionsFromCluster, type SshPoolOptions } from './pool.ts';
+export { describeHostKeyEvent, type HostKeyEvent } from './connect.ts';
 export { SshRunner } from './runner.ts';
 export { forEachNode, type NodeOutcome } from './parallel.ts';
 export { StepFailedError } from './steps.ts';
 export { Redactor } from './redact.ts';
-export { SshError, UnreachableError, AuthError, HostKeyChangedError, SudoError, CommandTimeoutError } from './errors.ts';
+export { SshError, UnreachableError, AuthError, HostKeyChangedError, HostKeyNewTypeError, HostKeyRevokedError, HostKeyCaOnlyError, SudoError, CommandTimeoutError } from './errors.ts';
 export { forgetHost, fingerprint, hostPattern } from './known-hosts.ts';
 export { edgefaasHome } from './paths.ts';
 export { shellQuote } from './sudo.ts';

@@ -1,8 +1,9 @@
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type SSHConfig from 'ssh-config';
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import { resolveSecret } from '../inventory/secrets.ts';
-import { connect, type Credentials } from './connect.ts';
+import { connect, type Credentials, type HostKeyEvent } from './connect.ts';
 import { AuthError } from './errors.ts';
 import { edgefaasHome, expandTilde, userHome } from './paths.ts';
 import { Redactor } from './redact.ts';
@@ -21,9 +22,11 @@ export interface SshPoolOptions {
   env?: NodeJS.ProcessEnv;
   askPassphrase?: (keyPath: string) => Promise<string>;
   log?: (line: string) => void;
-  /** Nodes whose changed host key the user accepted (edgefaas doctor --node X --accept-new-host-key). */
+  /** Nodes whose changed host key the user accepted (edgefaas doctor --node X --accept-new-host-key): the node's own key only. */
   acceptChangedHostKey?: string[];
-  onHostKey?: (event: { node: string; host: string; fingerprint: string; replaced: string[] }) => void;
+  /** Jump hosts (ssh config alias, host name or address) whose changed key the user accepted (--accept-new-host-key HOST). */
+  acceptChangedJumpHostKey?: string[];
+  onHostKey?: (event: HostKeyEvent) => void;
 }
 
 export function poolOptionsFromCluster(spec: ClusterSpec, extra: SshPoolOptions = {}): SshPoolOptions {
@@ -73,6 +76,19 @@ export class SshPool {
     return { creds, sudoPassword };
   }
 
+  /**
+   * What a ProxyJump hop is offered, as ssh offers it: the agent, then the default key files (its
+   * own IdentityFiles from ssh config are added per hop). Never the node's key, password or sudo password.
+   */
+  private async jumpCredentials(): Promise<Credentials> {
+    const defaults: string[] = [];
+    for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+      const path = join(userHome(this.env), '.ssh', name);
+      if (await access(path).then(() => true, () => false)) defaults.push(path);
+    }
+    return { agent: this.env.SSH_AUTH_SOCK, keys: [], defaultKeyFiles: defaults, askPassphrase: this.o.askPassphrase };
+  }
+
   private async open(node: NodeSpec): Promise<SshRunner> {
     // Read once per pool, not once per node.
     this.sshConfig ??= readSshConfig(this.o.sshConfigFile ?? join(userHome(this.env), '.ssh', 'config'), this.env);
@@ -85,7 +101,11 @@ export class SshPool {
       credentials: creds,
       knownHosts: { own: this.knownHostsFile, extra: [join(userHome(this.env), '.ssh', 'known_hosts')] },
       timeoutMs: this.o.timeoutMs ?? 15_000,
-      acceptChangedHostKey: this.o.acceptChangedHostKey?.includes(node.name),
+      jumpCredentials: await this.jumpCredentials(),
+      acceptChangedHostKey: (ep, jump) =>
+        jump
+          ? [ep.alias, ep.host, `${ep.host}:${ep.port}`].some((h) => h !== undefined && !!this.o.acceptChangedJumpHostKey?.includes(h))
+          : !!this.o.acceptChangedHostKey?.includes(node.name),
       onHostKey: this.o.onHostKey,
     });
     return new SshRunner({

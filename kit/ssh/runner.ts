@@ -84,16 +84,19 @@ export class SshRunner implements Runner {
           : Promise.resolve();
         void kill.then(() => reject(err));
       }, timeoutMs);
-      channel.on('data', (d: Buffer) => {
-        const text = r.redact(d.toString('utf8'));
+      // Redacted as bytes, before decoding: a secret or a UTF-8 character may span two chunks.
+      const outStream = r.stream();
+      const errStream = r.stream([SUDO_PROMPT, SUDO_OK]);
+      const onOut = (text: string) => {
+        if (!text) return;
         stdout += text;
         opts.onStdout?.(text);
-      });
+      };
+      channel.on('data', (d: Buffer) => onOut(outStream.push(d)));
       const onErr = (text: string) => {
         if (!text) return;
-        const red = r.redact(text);
-        stderr += red;
-        opts.onStderr?.(red);
+        stderr += text;
+        opts.onStderr?.(text);
       };
       const onSudoStage = (text: string) => {
         if (authenticated) return onErr(text);
@@ -118,19 +121,22 @@ export class SshRunner implements Runner {
           break;
         }
       };
-      channel.stderr.on('data', (d: Buffer) => {
-        if (pid !== undefined) return onSudoStage(d.toString('utf8'));
-        head += d.toString('utf8');
+      const onErrText = (text: string) => {
+        if (pid !== undefined) return onSudoStage(text);
+        head += text;
         const m = /\[edgefaas-pid (\d+)\]\n/.exec(head);
         if (!m) return;
         pid = Number(m[1]);
         onErr(head.slice(0, m.index)); // e.g. a noisy shell rc file
         onSudoStage(head.slice(m.index + m[0].length));
-      });
+      };
+      channel.stderr.on('data', (d: Buffer) => onErrText(errStream.push(d)));
       channel.on('close', (code: number | null) => {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
+        onOut(outStream.end());
+        onErrText(errStream.end());
         if (!authenticated) {
           const kind = classifySudoFailure(preamble, code ?? -1, prompts, this.o.sudoPassword !== undefined);
           return reject(new SudoError(r.redact(sudoHelp[kind]!(this.o)), this.node));

@@ -30,6 +30,7 @@ describe('resolveEndpoint', () => {
       port: 2222,
       user: 'pi',
       identityFiles: ['/home/me/.ssh/pi_ed25519'],
+      alias: 'pi1',
     });
   });
 
@@ -40,6 +41,7 @@ describe('resolveEndpoint', () => {
       port: 2200,
       user: 'pi',
       identityFiles: ['/home/me/.ssh/pi2'],
+      alias: 'pi2',
     });
   });
 
@@ -55,7 +57,7 @@ describe('resolveEndpoint', () => {
   it('follows ProxyJump through the jump alias', () => {
     const e = resolveEndpoint('inner', config, {}, env);
     expect(e.host).toBe('10.0.0.7');
-    expect(e.jump).toEqual({ host: '203.0.113.5', port: 22, user: 'admin', identityFiles: [] });
+    expect(e.jump).toEqual({ host: '203.0.113.5', port: 22, user: 'admin', identityFiles: [], alias: 'bastion' });
   });
 
   it('chains a ProxyJump list: the last hop is reached through the ones before it', () => {

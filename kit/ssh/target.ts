@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import SSHConfig from 'ssh-config';
-import type { NodeSpec } from '../inventory/schema.ts';
-import { expandTilde } from './paths.ts';
+import { join } from 'node:path';
+import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
+import { expandTilde, userHome } from './paths.ts';
 
 /** Where and as whom to connect, after ~/.ssh/config (HostName, User, Port, IdentityFile, ProxyJump). */
 export interface SshEndpoint {
@@ -10,6 +11,10 @@ export interface SshEndpoint {
   user: string;
   identityFiles: string[];
   jump?: SshEndpoint;
+  /** The name the host was asked for by (a ~/.ssh/config alias, or the address itself). */
+  alias?: string;
+  /** ssh_config HashKnownHosts yes: the kit writes this host's known_hosts entries hashed. */
+  hashKnownHosts?: boolean;
 }
 
 type Computed = Record<string, string | string[]>;
@@ -28,6 +33,11 @@ export async function readSshConfig(path: string, env: NodeJS.ProcessEnv = proce
   } catch {
     return undefined;
   }
+}
+
+/** The ssh_config a cluster's aliases come from: cluster.yaml's ssh.config, else ~/.ssh/config. */
+export function clusterSshConfig(spec: Pick<ClusterSpec, 'ssh'>, env: NodeJS.ProcessEnv = process.env): Promise<SSHConfig | undefined> {
+  return readSshConfig(spec.ssh.config ?? join(userHome(env), '.ssh', 'config'), env);
 }
 
 /** Parses "user@host:port" (ProxyJump syntax) into its parts. */
@@ -62,6 +72,8 @@ export function resolveEndpoint(
     port,
     user,
     identityFiles: all(c.identityfile).map((f) => expandTilde(f, env)),
+    ...(alias !== host ? { alias } : {}),
+    ...(first(c.hashknownhosts)?.toLowerCase() === 'yes' ? { hashKnownHosts: true } : {}),
   };
   const jump = first(c.proxyjump);
   if (jump && jump.toLowerCase() !== 'none') {

@@ -5,7 +5,7 @@ import { checkManagerCount, membershipOf } from './membership.ts';
 
 const node = NodeSpec.parse({ name: 'pi-2', address: '10.0.0.12' });
 const facts = (state: string, nodeId = ''): DockerFacts => ({
-  arch: 'armv7l', ip: '', os: 'raspbian', serviceManager: 'systemd', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
+  arch: 'armv7l', os: 'raspbian', serviceManager: 'systemd', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
   userInDockerGroup: true, ipvs: true, images: [], swarm: { state, nodeId, isManager: false, clusterId: '' },
 });
 const manager: ManagerFacts = {

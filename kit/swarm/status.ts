@@ -2,7 +2,6 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type ManagerFacts } from '../docker/facts.ts';
 import { GatewayClient } from '../gateway/client.ts';
-import { gatewayUrl } from './credentials.ts';
 
 export interface SwarmStatus {
   gatewayUrl: string;
@@ -15,7 +14,7 @@ export interface SwarmStatus {
 }
 
 /** Asks the managers (first that answers) for nodes and services, and the gateway for /healthz. */
-export async function swarmStatus(d: { spec: ClusterSpec; runner(node: NodeSpec): Promise<Runner>; fetch?: typeof globalThis.fetch }): Promise<SwarmStatus> {
+export async function swarmStatus(d: { spec: ClusterSpec; runner(node: NodeSpec): Promise<Runner>; gatewayUrl: string; fetch?: typeof globalThis.fetch }): Promise<SwarmStatus> {
   const errors: string[] = [];
   let manager: ManagerFacts | undefined;
   let managerName: string | undefined;
@@ -47,7 +46,7 @@ export async function swarmStatus(d: { spec: ClusterSpec; runner(node: NodeSpec)
       inSwarm: Boolean(listed),
     };
   });
-  const url = gatewayUrl(d.spec);
+  const url = d.gatewayUrl;
   let healthy = false;
   try {
     healthy = await new GatewayClient({ baseUrl: url, fetch: d.fetch, timeoutMs: 5000 }).healthz();

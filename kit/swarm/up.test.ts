@@ -14,11 +14,11 @@ import { swarmUp, type UpProgress } from './up.ts';
 interface FakeNode { name: string; arch: string; docker: boolean; running: boolean; swarm: 'inactive' | 'active'; nodeId: string; manager: boolean }
 const TOKENS = { worker: 'SWMTKN-1-fake-worker-token', manager: 'SWMTKN-1-fake-manager-token' };
 
-function fakeCluster(nodes: FakeNode[], events: string[], commands: Array<{ node: string; command: string; stdin?: string }> = []) {
+function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, string> = {}, commands: Array<{ node: string; command: string; stdin?: string }> = []) {
   const leader = () => nodes.find((n) => n.manager && n.swarm === 'active');
   const probe = (n: FakeNode) =>
     [
-      `arch=${n.arch}`, 'ip=', 'os=debian', 'svc=systemd', `docker_installed=${+n.docker}`, 'docker_apt_repo=0', `docker_group=${+n.docker}`, 'ipvs=1',
+      `arch=${n.arch}`, 'ip=172.17.0.1', 'os=debian', 'svc=systemd', `docker_installed=${+n.docker}`, 'docker_apt_repo=0', `docker_group=${+n.docker}`, 'ipvs=1',
       ...(n.docker ? [`daemon_json=${Buffer.from('{"insecure-registries":["10.0.0.1:5000"],"log-driver":"json-file","log-opts":{"max-size":"10m","max-file":"3"}}').toString('base64')}`] : []),
       `docker_running=${+n.running}`,
       ...(n.running ? [`swarm_state=${n.swarm}`, `swarm_node_id=${n.nodeId}`, `swarm_manager=${n.manager && n.swarm === 'active'}`] : []),
@@ -32,6 +32,7 @@ function fakeCluster(nodes: FakeNode[], events: string[], commands: Array<{ node
       const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0, ms: 1 });
       commands.push({ node: node.name, command, stdin: o.stdin });
       if (command.includes('echo "arch=$(uname -m)"')) return ok(probe(node));
+      if (command.includes('getent ahosts')) return ok([...command.matchAll(/echo "@@([^"]+)"/g)].map(([, h]) => `@@${h}\n${names[h!] ?? ''}`).join('\n'));
       if (command.includes('apt-get install')) node.docker = true;
       if (command.includes('systemctl enable --now docker')) node.running = true;
       if (command.startsWith('docker swarm init')) Object.assign(node, { swarm: 'active', manager: true, nodeId: `id-${node.name}` });
@@ -60,13 +61,16 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>, fakes: FakeNode[], progress?: UpProgress, registry?: unknown) {
+/** What `getent ahosts` prints on the manager, per name. */
+const ON_MANAGER: Record<string, string> = { 'pi-1.lan': '127.0.1.1 STREAM pi-1.lan\n10.0.0.1 STREAM\n', 'pi-2.lan': '10.0.0.2 STREAM pi-2.lan\n' };
+
+async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; address?: string }>, fakes: FakeNode[], progress?: UpProgress, registry?: unknown) {
   dir ??= await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
-  const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: `10.0.0.${i + 1}` })), ...(registry ? { registry } : {}) });
+  const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: n.address ?? `10.0.0.${i + 1}` })), ...(registry ? { registry } : {}) });
   const events: string[] = [];
   const log: string[] = [];
   const commands: Array<{ node: string; command: string; stdin?: string }> = [];
-  const runnerFor = fakeCluster(fakes, events, commands);
+  const runnerFor = fakeCluster(fakes, events, ON_MANAGER, commands);
   const result = await swarmUp({
     spec,
     runner: async (n) => runnerFor(fakes.find((f) => f.name === n.name)!),
@@ -75,6 +79,7 @@ async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker' }>
     passwordFile: join(dir, 'gateway-password'),
     fetch: fakeFetch,
     progress,
+    resolve: { lookup: async (h) => ({ 'pi-1.lan': ['10.0.0.1'], 'pi-2.lan': ['10.0.0.2'] })[h] ?? [] },
   });
   return { result, events, log, commands };
 }
@@ -88,6 +93,19 @@ describe('swarmUp orchestration', () => {
     expect(events).toEqual(['join-start m2', 'join-end m2', 'join-start m3', 'join-end m3']);
     expect(log.join('\n')).not.toContain('SWMTKN');
     expect(log).toContain('[m2] join the swarm as manager (manager 10.0.0.1)');
+  });
+
+  it('advertises, joins and trusts the registry at the address a DNS name resolves to, not docker0 from hostname -I', async () => {
+    const fakes = [bare('m1'), bare('w1')];
+    const { result, log } = await up([{ name: 'm1', role: 'manager', address: 'pi-1.lan' }, { name: 'w1', role: 'worker', address: 'pi-2.lan' }], fakes);
+    expect(result.ok).toBe(true);
+    expect(log).toContain('[m1] swarm init (advertise 10.0.0.1)');
+    expect(log).toContain('[w1] join the swarm as worker (manager 10.0.0.1)');
+    expect(log.filter((l) => l.includes('insecure-registries'))).toEqual([
+      '[m1] merge /etc/docker/daemon.json (insecure-registries 10.0.0.1:5000, log rotation)',
+      '[w1] merge /etc/docker/daemon.json (insecure-registries 10.0.0.1:5000, log rotation)',
+    ]);
+    expect(result.gatewayUrl).toBe('http://10.0.0.1:8080');
   });
 
   it('joins workers in parallel', async () => {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { BasicAuth } from '../http/request.ts';
 import { LAN_REGISTRY_USER, readRegistryCa } from '../images/registry-access.ts';
@@ -17,9 +16,10 @@ import {
   createHtpasswdSecretStep, htpasswdLine, parseRegistryTrust, REGISTRY_HTPASSWD_SECRET, REGISTRY_SERVICE, registryAddAuthStep, registryCaStep,
   registryLoginStep, registryServiceStep, registryTrustProbeStep, waitForRegistryStep,
 } from './registry.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
+import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
+import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
 
 export interface SwarmUpDeps {
   spec: ClusterSpec;
@@ -34,6 +34,8 @@ export interface SwarmUpDeps {
   fetch?: typeof globalThis.fetch;
   sideload?(images: string[], runner: Runner): Promise<void>;
   gatewayWaitMs?: number;
+  /** How names and ~/.ssh/config aliases resolve on this machine (kit/nodes/address.ts). */
+  resolve?: Omit<ResolveOptions, 'runner'>;
   /**
    * Rows for a progress display (kit/cli/progress.ts runLive): each step as it starts and ends, what
    * was found already right, and each node's failure. When given, step titles go here, not to log.
@@ -127,10 +129,23 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     right(s, 'connect and look around (read-only)');
   });
 
-  const addrOf = (s: NodeState) => (isIP(s.spec.address) ? s.spec.address : s.facts?.ip || s.spec.address);
+  // 2. one address per node, the same for advertise, registry, image names and gateway URL
+  const addresses = new Map<string, string>();
+  let managerBehindJump = false;
+  if (!gw.error) {
+    const agreed = await agreeOnAddresses(alive().map((s) => s.spec), { spec: gw.spec, runner: gw.runner! }, { ...d.resolve, runnerOf: d.runner });
+    for (const s of alive()) {
+      const r = agreed.get(s.spec.name)!;
+      if (r instanceof Error) fail(s, r);
+      else addresses.set(s.spec.name, r.ip);
+      if (s === gw && !(r instanceof Error)) managerBehindJump = r.behindJump;
+    }
+  }
+  const addrOf = (s: NodeState) => addresses.get(s.spec.name) ?? s.spec.address;
+  const gatewayAt = gatewayUrl(spec, addrOf(gw));
   const registryPort = spec.registry.mode === 'manager' ? spec.registry.port : 0;
   const registryAddr =
-    spec.registry.mode === 'manager' ? `${addrOf(gw)}:${spec.registry.port}` : spec.registry.mode === 'external' ? spec.registry.address : undefined;
+    spec.registry.mode === 'manager' ? hostPort(addrOf(gw), spec.registry.port) : spec.registry.mode === 'external' ? spec.registry.address.split('/')[0] : undefined;
 
   // The registry as every node must see it: the LAN one plain HTTP (insecure-registries) with basic
   // auth, an external one over verified HTTPS (its private CA in certs.d) unless cluster.yaml says insecure.
@@ -353,9 +368,11 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       await run(gw, deployStackSteps(stack, { withRegistryAuth: Boolean(lan?.auth) }));
     } else right(gw, 'OpenFaaS stack');
     // up is done when the gateway answers /healthz and an authenticated /system/functions.
-    if (!d.dryRun) {
+    if (!d.dryRun && managerBehindJump) {
+      notes.push(behindJumpMessage({ node: gw.spec.name, given: gw.spec.address, host: gw.spec.address, ip: addrOf(gw), behindJump: true }, spec.gateway.port));
+    } else if (!d.dryRun) {
       d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
-      await waitForGateway(gatewayUrl(spec), password, spec.gateway.auth, d);
+      await waitForGateway(gatewayAt, password, spec.gateway.auth, d);
       right(gw, 'wait for the gateway to answer');
     }
   };
@@ -366,7 +383,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   return {
     ok: nodes.every((n) => n.ok),
     changed: nodes.some((n) => n.changes.length > 0),
-    gatewayUrl: gatewayUrl(spec),
+    gatewayUrl: gatewayAt,
     ipvs,
     nodes,
     notes,

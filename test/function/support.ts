@@ -13,7 +13,7 @@ export const DOGS_VS_CATS = join(REPO, '..', 'shared', 'datasets', 'dogs-vs-cats
 
 export function photo(name: string): string {
   const p = join(PHOTOS, name);
-  if (!existsSync(p)) throw new Error(`test photo ${p} is missing: run scripts/setup --test (it unpacks darknet's photos)`);
+  if (!existsSync(p)) throw new Error(`test photo ${p} is missing: run scripts/setup (it unpacks darknet's photos)`);
   return p;
 }
 

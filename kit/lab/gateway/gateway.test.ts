@@ -164,18 +164,4 @@ describe('stand-in gateway', () => {
     const gw = await gateway((await provider([fn('a')])).url);
     expect((await fetch(`${gw.url}/async-function/a`, { method: 'POST', body: 'x' })).status).toBe(500);
   });
-
-  it('scales on a firing alert by ceil(max*factor/100) and back to min when resolved', async () => {
-    const f = { ...fn('hot'), labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '5', 'com.openfaas.scale.factor': '50' } };
-    const p = await provider([f]);
-    const gw = await gateway(p.url);
-    const post = (status: string) =>
-      fetch(`${gw.url}/system/alert`, { method: 'POST', headers: { Authorization: basic }, body: JSON.stringify({ alerts: [{ status, labels: { function_name: 'hot' } }] }) });
-    expect((await post('firing')).status).toBe(200);
-    expect(f.replicas).toBe(4);
-    await post('firing');
-    expect(f.replicas).toBe(5);
-    await post('resolved');
-    expect(f.replicas).toBe(1);
-  });
 });

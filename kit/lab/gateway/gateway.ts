@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { handleAlert } from './alerts.ts';
 import { checkAuth, type Credentials } from './auth.ts';
-import { NAME, notFound, parseJson, readBody, send, sendJson } from './http.ts';
+import { NAME, notFound, readBody, send, sendJson } from './http.ts';
 
 /**
  * The gateway's side (gateway 0.18.18 behaviour, shared/reference/openfaas-gateway.md): auth,
@@ -57,27 +58,6 @@ export function createGateway(o: GatewayOptions) {
     }
     res.writeHead(r.status, r.headers.get('content-type') ? { 'Content-Type': r.headers.get('content-type')! } : {});
     res.end(r.text);
-  }
-
-  /** Alertmanager's webhook: firing scales up by ceil(max*factor/100), resolved goes back to min. */
-  async function alert(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const p = parseJson(await readBody(req));
-    if (!p.ok) return send(res, 400, 'Unable to parse alert, bad format');
-    for (const a of (p.value?.alerts ?? []) as any[]) {
-      const name = a?.labels?.function_name;
-      if (!name) continue;
-      const fn = await provider('GET', `/system/function/${name}`);
-      if (fn.status !== 200) continue;
-      const f = JSON.parse(fn.text);
-      const l = f.labels ?? {};
-      const min = Number(l['com.openfaas.scale.min'] ?? 1);
-      const max = Number(l['com.openfaas.scale.max'] ?? 20);
-      const factor = Number(l['com.openfaas.scale.factor'] ?? 20);
-      const step = Math.ceil((max * factor) / 100);
-      const want = a.status === 'firing' ? Math.min(f.replicas + step, max) : min;
-      if (want !== f.replicas) await provider('POST', `/system/scale-function/${name}`, JSON.stringify({ serviceName: name, replicas: want }));
-    }
-    send(res, 200);
   }
 
   async function invoke(req: IncomingMessage, res: ServerResponse, name: string, rest: string, query: string): Promise<void> {
@@ -168,7 +148,9 @@ export function createGateway(o: GatewayOptions) {
         if (p.status !== 200) return send(res, 500);
         return sendJson(res, 200, { provider: JSON.parse(p.text), version: { commit_message: 'edgefaas lab stand-in', sha: 'edgefaas-standin', release: '0.18.18' }, arch: o.arch });
       }
-      if (path === '/system/alert') return method === 'POST' ? alert(req, res) : send(res, 405);
+      if (path === '/system/alert') {
+        return method === 'POST' ? handleAlert(req, res, { providerUrl: o.providerUrl, provider: (m, p, b) => provider(m, p, b) }) : send(res, 405);
+      }
       if (path === '/system/namespaces') return method === 'GET' ? sendJson(res, 200, []) : send(res, 405);
       if (path === '/system/functions' || new RegExp(`^/system/(function|scale-function)/${NAME}$`).test(path) || path === '/system/secrets') {
         return proxySystem(req, res, path, query);
