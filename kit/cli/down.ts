@@ -10,14 +10,15 @@ import { probePool } from './cluster-pool.ts';
 
 export function makeDownCommand(): Command {
   return new Command('down')
-    .description('remove the OpenFaaS stack, its functions and the registry service; every node leaves the swarm (Docker stays)')
-    .action(async (_o: unknown, cmd: Command) => {
+    .description('remove what edgefaas made: its functions, OpenFaaS, the registry and secrets; Swarm: nodes leave a swarm edgefaas created (Docker stays); k3s: k3s stays')
+    .option('--purge', 'also undo the install: Swarm: put back the /etc/docker/daemon.json each node had before edgefaas; k3s: run k3s\'s uninstall scripts (agents first)')
+    .action(async (o: { purge?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       if (!ctx.opts.yes && !ctx.opts.dryRun) {
-        if (!ctx.interactive) throw new UsageError('down removes the stack and the swarm; run it with --yes (or --dry-run to see what it would do)');
+        if (!ctx.interactive) throw new UsageError(`down removes OpenFaaS and the ${spec.orchestrator === 'k3s' ? (o.purge ? 'k3s install' : 'functions') : 'swarm'}; run it with --yes (or --dry-run to see what it would do)`);
         const { confirm } = await import('@inquirer/prompts');
-        if (!(await confirm({ message: `remove OpenFaaS and the swarm from ${spec.nodes.length} node(s)?`, default: false }))) return;
+        if (!(await confirm({ message: `remove OpenFaaS${spec.orchestrator === 'swarm' ? ' and the swarm' : o.purge ? ' and k3s' : ''} from ${spec.nodes.length} node(s)?`, default: false }))) return;
       }
       const orchestrator = orchestratorFor(spec);
       const pool = probePool(spec, ctx);
@@ -30,6 +31,7 @@ export function makeDownCommand(): Command {
           },
           dryRun: ctx.opts.dryRun,
           log: (l: string) => ctx.info(l),
+          purge: !!o.purge,
         };
         // A dry run lists the commands it would run; a real run shows a row per node, then the summary.
         let r: DownResult;

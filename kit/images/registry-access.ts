@@ -50,7 +50,8 @@ export async function clusterRegistryAccess(spec: ClusterSpec, env: NodeJS.Proce
   if (r.mode === 'none' || !address) return undefined;
   if (r.mode === 'manager') {
     // Plain HTTP on the LAN (every node lists it in insecure-registries), basic auth unless turned off.
-    if (!r.auth) return { address, namespace: '', tls: 'none' };
+    // k3s's LAN registry (a Deployment) has no basic auth yet: only the Swarm one does.
+    if (!r.auth || spec.orchestrator !== 'swarm') return { address, namespace: '', tls: 'none' };
     const file = lanRegistryPasswordFile(spec, env);
     const password = await fs.readFile(file, 'utf8').then((t) => t.trim(), () => undefined);
     if (password === undefined) {

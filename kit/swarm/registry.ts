@@ -3,6 +3,8 @@ import type { Step } from '../plan/types.ts';
 import { shq } from '../docker/shell.ts';
 
 export const REGISTRY_SERVICE = 'edgefaas-registry';
+/** On every swarm object edgefaas creates, so down tells its own from the user's. */
+export const OWNED_LABEL = 'edgefaas.owned';
 /** The Swarm secret holding the LAN registry's htpasswd line (user:bcrypt), mounted into its service. */
 export const REGISTRY_HTPASSWD_SECRET = 'edgefaas-registry-htpasswd';
 
@@ -26,6 +28,7 @@ export function registryServiceStep(o: { image: string; port: number; ipvs: bool
     command: [
       'docker service create --detach --no-resolve-image',
       `--name ${REGISTRY_SERVICE}`,
+      `--label ${OWNED_LABEL}=true`,
       "--constraint 'node.labels.edgefaas.gateway == true'",
       `--publish ${publish}`,
       ...(o.ipvs ? [] : ['--endpoint-mode dnsrr']),
@@ -49,7 +52,7 @@ export function registryAddAuthStep(): Step {
 }
 
 export function createHtpasswdSecretStep(line: string): Step {
-  return { title: `create secret ${REGISTRY_HTPASSWD_SECRET}`, command: `docker secret create ${REGISTRY_HTPASSWD_SECRET} - >/dev/null`, stdin: line, sudo: true };
+  return { title: `create secret ${REGISTRY_HTPASSWD_SECRET}`, command: `docker secret create --label ${OWNED_LABEL}=true ${REGISTRY_HTPASSWD_SECRET} - >/dev/null`, stdin: line, sudo: true };
 }
 
 /** What one node already has for a registry: read-only; the expected login (base64 user:password) comes on stdin. */

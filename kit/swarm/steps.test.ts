@@ -44,7 +44,7 @@ describe('swarm steps', () => {
 
   it('runs the registry in host mode with dnsrr where there is no IPVS', () => {
     expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: false, auth: false }).command).toBe(
-      "docker service create --detach --no-resolve-image --name edgefaas-registry --constraint 'node.labels.edgefaas.gateway == true' " +
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5000,target=5000,mode=host --endpoint-mode dnsrr ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',
     );
@@ -52,7 +52,7 @@ describe('swarm steps', () => {
 
   it('turns on basic auth on the LAN registry from a Swarm secret, and logs in with the password on stdin only', () => {
     expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: true, auth: true }).command).toBe(
-      "docker service create --detach --no-resolve-image --name edgefaas-registry --constraint 'node.labels.edgefaas.gateway == true' " +
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5000,target=5000 --mount type=volume,source=edgefaas-registry,target=/var/lib/registry ' +
         '--secret edgefaas-registry-htpasswd --env REGISTRY_AUTH=htpasswd --env REGISTRY_AUTH_HTPASSWD_REALM=edgefaas ' +
         '--env REGISTRY_AUTH_HTPASSWD_PATH=/run/secrets/edgefaas-registry-htpasswd --restart-condition any registry:2.8.3',
@@ -62,7 +62,7 @@ describe('swarm steps', () => {
     expect(login.command).not.toContain('pa55-word');
     expect(login.stdin).toBe('pa55-word');
     const secret = createHtpasswdSecretStep(htpasswdLine('edgefaas', 'pa55-word'));
-    expect(secret.command).toBe('docker secret create edgefaas-registry-htpasswd - >/dev/null');
+    expect(secret.command).toBe('docker secret create --label edgefaas.owned=true edgefaas-registry-htpasswd - >/dev/null');
     expect(secret.stdin).toMatch(/^edgefaas:\$2[aby]\$10\$.{53}\n$/);
   });
 
@@ -75,7 +75,7 @@ describe('swarm steps', () => {
 
   it('uses the routing mesh for the registry where IPVS is there', () => {
     expect(registryServiceStep({ image: 'registry:2.8.3', port: 5001, ipvs: true, auth: false }).command).toBe(
-      "docker service create --detach --no-resolve-image --name edgefaas-registry --constraint 'node.labels.edgefaas.gateway == true' " +
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5001,target=5000 ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',
     );

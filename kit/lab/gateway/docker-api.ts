@@ -5,9 +5,12 @@ export interface DockerApi {
   call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: T; text: string }>;
 }
 
-export function dockerApi(socketPath = '/var/run/docker.sock'): DockerApi {
+/** `version` is DOCKER_API_VERSION, as the Docker Go client reads it: every path gets /vX.Y. */
+export function dockerApi(socketPath = '/var/run/docker.sock', version?: string): DockerApi {
+  const prefix = version ? `/v${version}` : '';
   return {
-    call(method, path, body, extra) {
+    call(method, path0, body, extra) {
+      const path = prefix + path0;
       return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const req = request(
