@@ -25,9 +25,10 @@ export function makeLabCommand(): Command {
     .option('--subnet <cidr>', 'the lab LAN, a /24', LAB_DEFAULTS.subnet)
     .option('--cpus <n>', "each host's CPU share, Pi-sized (e.g. 0.5; Docker's --cpus)", cpuShare)
     .option('--memory <size>', "each host's memory, Pi-sized (e.g. 1g; Docker's --memory, no swap)")
-    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string }, cmd: Command) => {
+    .option('--pi', 'Raspberry Pi OS hosts: /boot/firmware/cmdline.txt, memory cgroup off until it asks, reboot restarts the host')
+    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; pi?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, clusterFile: ctx.opts.config, log: ctx.info });
+      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, pi: o.pi, clusterFile: ctx.opts.config, log: ctx.info });
       const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
       ctx.result(
         { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },

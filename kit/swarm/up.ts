@@ -176,7 +176,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const ipvs = alive().every((s) => s.facts!.ipvs);
   if (!ipvs) {
     const without = states.filter((s) => s.facts && !s.facts.ipvs).map((s) => s.spec.name);
-    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh)`);
+    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh), and the gateway calls functions through faas-swarm, which finds their tasks by DNS (tasks.NAME)`);
   }
 
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
@@ -236,7 +236,8 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         if (!d.dryRun) await probe(gw);
         await persist(gw, { ...gw.own!.state, swarm: { clusterId: gw.facts!.swarm.clusterId || '<new swarm>', how: 'created' } }, 'the swarm edgefaas created');
       } else {
-        if (verdict.record) await persist(gw, verdict.record, verdict.how === 'adopted' ? 'the swarm adopted with --adopt' : 'the swarm edgefaas created');
+        // Only the swarm part of the verdict's record: dockerOn may have recorded daemon.json since.
+        if (verdict.record) await persist(gw, { ...gw.own!.state, swarm: verdict.record.swarm }, verdict.how === 'adopted' ? 'the swarm adopted with --adopt' : 'the swarm edgefaas created');
         if (f.swarm.isManager) right(gw, 'swarm manager');
       }
       await labels(gw);

@@ -61,7 +61,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string }): Promise<TestLab> {
+export async function startLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string; pi?: boolean }): Promise<TestLab> {
   const release = await holdLabName(opts.name);
   try {
     return await startHeldLab(opts, release);
@@ -71,11 +71,11 @@ export async function startLab(opts: { name: string; subnet: string; nodes?: num
   }
 }
 
-async function startHeldLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string }, release: () => Promise<void>): Promise<TestLab> {
+async function startHeldLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string; pi?: boolean }, release: () => Promise<void>): Promise<TestLab> {
   if (opts.fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory });
+  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, pi: opts.pi });
   return {
     name: opts.name,
     subnet: opts.subnet,
