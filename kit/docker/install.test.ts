@@ -3,8 +3,8 @@ import type { DockerFacts } from './facts.ts';
 import { dockerSteps } from './install.ts';
 
 const bare: DockerFacts = {
-  arch: 'aarch64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
-  dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' },
+  arch: 'aarch64', userland: 'arm64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
+  dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' }, api: null,
 };
 const needs = { insecureRegistries: ['10.0.0.11:5000'] };
 const merged = `{\n  "insecure-registries": [\n    "10.0.0.11:5000"\n  ],\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-size": "10m",\n    "max-file": "3"\n  }\n}\n`;

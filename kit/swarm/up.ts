@@ -2,6 +2,7 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerSteps } from '../docker/install.ts';
+import { PROVIDER_API_PIN, providerApiVersion } from '../docker/api-version.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { GatewayClient } from '../gateway/client.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
@@ -12,6 +13,7 @@ import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './re
 import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
+import { noImageReason } from '../nodes/arch.ts';
 import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
 
 export interface SwarmUpDeps {
@@ -119,6 +121,9 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     await probe(s);
     right(s, 'connect and look around (read-only)');
   });
+
+  // No image runs on ARMv6 (Pi Zero, Pi 1): refuse those nodes before anything is installed.
+  for (const s of alive()) if (s.facts!.arch === 'armv6l') fail(s, new UpError(noImageReason(s.spec.name, s.facts!.arch, s.facts!.userland)));
 
   // 2. one address per node, the same for advertise, registry, image names and gateway URL
   const addresses = new Map<string, string>();
@@ -282,14 +287,19 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     const secretSteps = createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password);
     if (secretSteps.length) await run(gw, secretSteps);
     else right(gw, 'gateway basic-auth secrets');
+    // faas-swarm's API version inside the manager's range (Docker 29 refuses its pinned 1.30).
+    const providerApi = gw.facts!.api ? providerApiVersion(gw.facts!.api, gw.spec.name) : undefined;
+    if (providerApi && providerApi.version !== PROVIDER_API_PIN) notes.push(`${gw.spec.name}: ${providerApi.reason}`);
     const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
     const stack = renderSwarmStack({
       gatewayArch: gw.facts!.arch,
+      gatewayUserland: gw.facts!.userland,
       gatewayNode: gw.spec.name,
       ipvs,
       gatewayPort: spec.gateway.port,
       auth: spec.gateway.auth,
       images: userImages,
+      dockerApiVersion: providerApi?.version,
     });
     if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
       await run(gw, deployStackSteps(stack));

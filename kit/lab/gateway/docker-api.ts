@@ -5,9 +5,14 @@ export interface DockerApi {
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T; text: string }>;
 }
 
-export function dockerApi(socketPath = '/var/run/docker.sock'): DockerApi {
+/**
+ * As faas-swarm's client: with DOCKER_API_VERSION every path goes to /vVERSION/..., so a daemon whose
+ * minimum API is above it refuses the call (400 "client version 1.30 is too old").
+ */
+export function dockerApi(socketPath = '/var/run/docker.sock', version?: string): DockerApi {
   return {
-    call(method, path, body) {
+    call(method, unversioned, body) {
+      const path = version ? `/v${version}${unversioned}` : unversioned;
       return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const req = request(

@@ -40,7 +40,7 @@ export function startStandin(env: NodeJS.ProcessEnv = process.env, ports = { htt
     const socket = env.DOCKER_SOCKET ?? '/var/run/docker.sock';
     if (!existsSync(socket)) throw new Error(`stand-in provider: no Docker socket at ${socket} and no functions_provider_url: nothing to be`);
     const provider = createProvider({
-      docker: dockerApi(socket),
+      docker: dockerApi(socket, env.DOCKER_API_VERSION || undefined),
       functionEndpointMode: env.function_endpoint_mode === 'dnsrr' ? 'dnsrr' : 'vip',
       arch,
     });
