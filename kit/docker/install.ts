@@ -39,12 +39,12 @@ export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonN
   }
 
   if (!facts.dockerInstalled) {
-    const pkgs = facts.dockerAptRepo
-      ? 'docker-ce docker-ce-cli containerd.io'
-      : `docker.io ca-certificates${facts.serviceManager === 'sysv' ? ' cgroupfs-mount' : ''}`;
+    const pkgs = facts.dockerAptRepo ? 'docker-ce docker-ce-cli containerd.io' : 'docker.io ca-certificates';
+    // Without systemd the init script wants cgroupfs-mount where Debian still has it (bookworm; trixie dropped it).
+    const cgroupfsMount = !facts.dockerAptRepo && facts.serviceManager === 'sysv' ? ' $(apt-cache policy cgroupfs-mount | grep -q "Candidate: [0-9]" && echo cgroupfs-mount)' : '';
     steps.push({
       title: `install ${facts.dockerAptRepo ? 'docker-ce (Docker\'s apt repository)' : 'docker.io'}`,
-      command: `apt-get update -qq && ${APT_ENV} apt-get install -y -qq --no-install-recommends ${pkgs}`,
+      command: `apt-get update -qq && ${APT_ENV} apt-get install -y -qq --no-install-recommends ${pkgs}${cgroupfsMount}`,
       sudo: true,
       timeoutMs: APT_TIMEOUT_MS,
     });
