@@ -67,7 +67,7 @@ echo "arch=$(uname -m)"
 echo "userland=$(dpkg --print-architecture 2>/dev/null)"
 ( ID=unknown; . /etc/os-release 2>/dev/null; echo "os=$ID" )
 if [ -d /run/systemd/system ]; then echo svc=systemd; else echo svc=sysv; fi
-if command -v dockerd >/dev/null 2>&1; then echo docker_installed=1; else echo docker_installed=0; fi
+if command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1; then echo docker_installed=1; else echo docker_installed=0; fi
 if grep -rqs download.docker.com /etc/apt/sources.list /etc/apt/sources.list.d; then echo docker_apt_repo=1; else echo docker_apt_repo=0; fi
 if [ "$u" = root ] || id -nG "$u" 2>/dev/null | grep -qw docker; then echo docker_group=1; else echo docker_group=0; fi
 if [ -e /proc/net/ip_vs ] || modprobe -n ip_vs >/dev/null 2>&1; then echo ipvs=1; else echo ipvs=0; fi

@@ -14,7 +14,8 @@ describe('dockerSteps', () => {
     const steps = dockerSteps('pi-2', bare, needs);
     expect(steps.map((s) => s.command)).toEqual([
       `mkdir -p /etc/docker && { [ ! -e /etc/docker/daemon.json ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && printf '%s' '${merged}' > /etc/docker/daemon.json.edgefaas-new && mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json`,
-      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates' +
+        ' $(for p in docker-cli; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)',
       'systemctl enable --now docker',
       'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 60 ] && { echo "dockerd did not answer within 60s" >&2; exit 1; }; sleep 1; done',
       'u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"; usermod -aG docker "$u"',
@@ -24,7 +25,7 @@ describe('dockerSteps', () => {
 
   it('without systemd uses the init script and cgroupfs-mount', () => {
     const steps = dockerSteps('lab-1', { ...bare, serviceManager: 'sysv' }, needs);
-    expect(steps[1]!.command).toContain('docker.io ca-certificates $(apt-cache policy cgroupfs-mount | grep -q "Candidate: [0-9]" && echo cgroupfs-mount)');
+    expect(steps[1]!.command).toContain('docker.io ca-certificates $(for p in docker-cli cgroupfs-mount; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)');
     expect(steps[2]!.command).toBe('{ update-rc.d docker defaults >/dev/null 2>&1 || true; } && service docker start');
   });
 

@@ -2,7 +2,7 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { checkFacts, type Check, type ReplicaFit } from './checks.ts';
-import { replicasThatFit, replicaSize, stackReservationMi, type NodeCapacity } from '../openfaas/sizing.ts';
+import { nodeCapacities, replicasThatFit, replicaSize, stackReservationMi } from '../openfaas/sizing.ts';
 import { probeNode, type NodeFacts } from './facts.ts';
 
 export interface NodeReport {
@@ -34,13 +34,14 @@ export async function doctor(spec: ClusterSpec, pool: SshPool, only?: string[]):
 
 /** Replicas per node, sized as deploy sizes them (kit/openfaas/sizing.ts) for the nodes doctor could probe. */
 function replicaFits(spec: ClusterSpec, facts: Array<NodeFacts | undefined>, nodes: NodeSpec[]): Array<ReplicaFit | undefined> {
-  const gateway = spec.nodes.find((n) => n.role === 'manager')!.name;
-  const caps: Array<NodeCapacity | undefined> = facts.map((f, i) => f && { node: nodes[i]!.name, memoryMi: f.memory.totalMB, cpus: f.cpus, gateway: nodes[i]!.name === gateway });
-  const known = caps.filter((c): c is NodeCapacity => !!c);
-  if (!known.length) return caps.map(() => undefined);
+  const caps = nodeCapacities(spec, facts.map((f, i) => ({ node: nodes[i]!.name, facts: f })));
+  if (!caps.length) return facts.map(() => undefined);
   const stackMi = stackReservationMi();
-  const size = replicaSize(spec.functions[0]?.model ?? 'resnet50', known, stackMi);
-  return caps.map((c) => c && { replicas: replicasThatFit(c, size, stackMi), requestMi: size.requestMi, workers: size.workers, ...(c.gateway ? { stackMi } : {}) });
+  const size = replicaSize(spec.functions[0]?.model ?? 'resnet50', caps, stackMi);
+  return nodes.map((n) => {
+    const c = caps.find((x) => x.node === n.name);
+    return c && { replicas: replicasThatFit(c, size, stackMi), requestMi: size.requestMi, workers: size.workers, ...(c.gateway ? { stackMi } : {}) };
+  });
 }
 
 const COLUMNS: Array<[string, (f: NodeFacts, r: NodeReport) => string]> = [

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { FunctionSpec } from '../inventory/schema.ts';
+import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
 
 /**
  * Replica sizes from the node's RAM and the model's measured needs, so a 1 GB Pi runs a replica.
@@ -74,4 +74,13 @@ export function replicaSize(model: FunctionSpec['model'], nodes: NodeCapacity[],
 /** How many replicas of that size a node's room takes. */
 export function replicasThatFit(n: NodeCapacity, size: ReplicaSize, stackMi = stackReservationMi()): number {
   return Math.floor(replicaRoomMi(n, stackMi) / size.requestMi);
+}
+
+/** Capacities of the nodes that could be probed (memory and cores as doctor reads them); the first manager runs the stack. */
+export function nodeCapacities(
+  spec: Pick<ClusterSpec, 'nodes'>,
+  probed: Array<{ node: string; facts?: { memory: { totalMB: number }; cpus: number } }>,
+): NodeCapacity[] {
+  const gateway = spec.nodes.find((n) => n.role === 'manager')!.name;
+  return probed.flatMap((p) => (p.facts ? [{ node: p.node, memoryMi: p.facts.memory.totalMB, cpus: p.facts.cpus, gateway: p.node === gateway }] : []));
 }
