@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultWorkers, loadConfig, nativeBackendInstalled, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
+import { ConfigError, defaultDecodeMemory, defaultWorkers, loadConfig, nativeBackendInstalled, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
 
 const GB = 1024 ** 3;
 
@@ -47,8 +47,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ MODEL_DIR: modelDir, TFJS_BACKEND: 'wasm' }).workers).toBe(defaultWorkers());
   });
 
-  it('bounds concurrency by default (4 per worker)', () => {
-    expect(loadConfig({ MODEL_DIR: modelDir, WORKERS: '2' }).maxInflight).toBe(8);
+  it('reads 0 as of-watchdog does: no limit for exec_timeout, write_timeout, read_timeout and max_inflight', () => {
+    const c = loadConfig({ MODEL_DIR: modelDir, exec_timeout: '0', write_timeout: '0s', read_timeout: '0', max_inflight: '0' });
+    expect(c).toMatchObject({ execTimeoutMs: Infinity, writeTimeoutMs: Infinity, readTimeoutMs: Infinity, maxInflight: Infinity });
+  });
+
+  it('has no max_inflight cap unless one is set (the queue is bounded by exec_timeout instead)', () => {
+    expect(loadConfig({ MODEL_DIR: modelDir, WORKERS: '2' }).maxInflight).toBe(Infinity);
+    expect(() => loadConfig({ MODEL_DIR: modelDir, max_inflight: '-1' })).toThrow('max_inflight=-1 must be an integer of at least 0');
+  });
+
+  it('budgets decoding with what memory leaves beside the workers', () => {
+    expect(defaultDecodeMemory(1, 4 * GB)).toBe(4 * GB - 150 * 1024 * 1024 - WORKER_MEMORY_BYTES);
+    expect(defaultDecodeMemory(1, 1 * GB)).toBe(1 * GB - 150 * 1024 * 1024 - WORKER_MEMORY_BYTES);
+    expect(defaultDecodeMemory(2, 1 * GB)).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ MODEL_DIR: modelDir, WORKERS: '1', DECODE_MEMORY_BYTES: '1000000' }).decodeMemoryBytes).toBe(1_000_000);
   });
 
   it('says how to get the model when MODEL_DIR has none', () => {

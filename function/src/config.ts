@@ -21,9 +21,13 @@ export interface FunctionConfig {
   /** The catdog head (a layers model on ResNet50's pooled features, with labels.json). */
   headDir: string;
   workers: number;
+  /** of-watchdog's hard cap on requests at once; Infinity when max_inflight is 0 or unset (its default). */
   maxInflight: number;
   maxBodyBytes: number;
   maxPixels: number;
+  /** Memory decodes may hold at once (budget.ts): what the limit leaves beside the workers. */
+  decodeMemoryBytes: number;
+  /** Infinity when the variable is 0: of-watchdog reads 0 as no limit. */
   readTimeoutMs: number;
   writeTimeoutMs: number;
   execTimeoutMs: number;
@@ -57,6 +61,12 @@ export function parseDuration(name: string, value: string): number {
   return total;
 }
 
+/** A duration where 0 means no limit (of-watchdog's reading): Infinity. */
+export function limitDuration(name: string, value: string | undefined, fallback: string): number {
+  const ms = parseDuration(name, value || fallback);
+  return ms === 0 ? Infinity : ms;
+}
+
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -85,6 +95,11 @@ export function memoryLimitBytes(): number {
 export function defaultWorkers(cores = availableParallelism(), memory = memoryLimitBytes(), nativeBackend = false): number {
   if (nativeBackend) return 1;
   return Math.max(1, Math.min(cores, Math.floor((memory - MAIN_MEMORY_BYTES) / WORKER_MEMORY_BYTES)));
+}
+
+/** What the memory limit leaves for decoding once the workers and this process have theirs (at least 64 MB). */
+export function defaultDecodeMemory(workers: number, memory = memoryLimitBytes()): number {
+  return Math.max(64 * 1024 * 1024, memory - MAIN_MEMORY_BYTES - workers * WORKER_MEMORY_BYTES);
 }
 
 /** Whether the optional @tensorflow/tfjs-node installed here (resolved, not loaded). */
@@ -120,13 +135,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     modelDir,
     headDir: env.HEAD_DIR || bundledHeadDir,
     workers,
-    // of-watchdog's default is unbounded; a classifier queue must not be, or latency grows without end.
-    maxInflight: positiveInt('max_inflight', env.max_inflight, workers * 4),
+    // of-watchdog: 0 (its default) is no cap. The queue is bounded anyway, by what fits in exec_timeout (admission.ts).
+    maxInflight: positiveInt('max_inflight', env.max_inflight, 0, 0) || Infinity,
     maxBodyBytes: positiveInt('MAX_BODY_BYTES', env.MAX_BODY_BYTES, 10 * 1024 * 1024),
     maxPixels: positiveInt('MAX_PIXELS', env.MAX_PIXELS, DEFAULT_MAX_PIXELS),
-    readTimeoutMs: parseDuration('read_timeout', env.read_timeout || '30s'),
-    writeTimeoutMs: parseDuration('write_timeout', env.write_timeout || '30s'),
-    execTimeoutMs: parseDuration('exec_timeout', env.exec_timeout || '30s'),
+    decodeMemoryBytes: positiveInt('DECODE_MEMORY_BYTES', env.DECODE_MEMORY_BYTES, defaultDecodeMemory(workers)),
+    readTimeoutMs: limitDuration('read_timeout', env.read_timeout, '30s'),
+    writeTimeoutMs: limitDuration('write_timeout', env.write_timeout, '30s'),
+    execTimeoutMs: limitDuration('exec_timeout', env.exec_timeout, '30s'),
     backend: env.TFJS_BACKEND || undefined,
   };
 }

@@ -21,8 +21,8 @@ export interface RunningFunction {
 }
 
 export async function startFunction(config: FunctionConfig, log: (line: string) => void = (l) => console.error(l)): Promise<RunningFunction> {
-  const metrics = createMetrics();
   const pool = new WorkerPool({ model: config.model, modelDir: config.modelDir, headDir: config.headDir, backend: config.backend }, config.workers, log);
+  const metrics = createMetrics(() => pool.stats());
   const server = createClassifierServer(config, pool, metrics, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

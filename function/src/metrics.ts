@@ -3,7 +3,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
-export function createMetrics() {
+/** The worker pool as autoscaling sees it, read at each scrape. */
+export interface QueueState {
+  queued: number;
+  busy: number;
+  workers: number;
+}
+
+export function createMetrics(queue: () => QueueState = () => ({ queued: 0, busy: 0, workers: 0 })) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'classifier_' });
   return {
@@ -15,6 +22,11 @@ export function createMetrics() {
     modelLoadSeconds: new Gauge({ name: 'classifier_model_load_seconds', help: 'Model load and warm-up time (slowest worker)', registers: [registry] }),
     backendInfo: new Gauge({ name: 'classifier_backend_info', help: 'TensorFlow.js backend, model and worker count (value 1)', labelNames: ['backend', 'simd', 'model', 'workers'], registers: [registry] }),
     workerRss: new Gauge({ name: 'classifier_worker_resident_memory_bytes', help: 'Resident memory of each worker process', labelNames: ['worker'], registers: [registry] }),
+    // The names the stack's Prometheus rules and the Grafana dashboard read (issue 13): keep them.
+    queueDepth: new Gauge({ name: 'edgefaas_queue_depth', help: 'Requests waiting for a free worker', registers: [registry], collect() { this.set(queue().queued); } }),
+    workersBusy: new Gauge({ name: 'edgefaas_workers_busy', help: 'Workers classifying a request now', registers: [registry], collect() { this.set(queue().busy); } }),
+    workers: new Gauge({ name: 'edgefaas_workers', help: 'Worker processes (each holds one model)', registers: [registry], collect() { this.set(queue().workers); } }),
+    serviceSeconds: new Histogram({ name: 'edgefaas_inference_seconds', help: 'Time a worker is taken per request (send, predict, answer back)', buckets: LATENCY_BUCKETS, registers: [registry] }),
   };
 }
 

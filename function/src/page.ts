@@ -11,10 +11,12 @@ export function uploadPage(model: string): string {
 <title>edgefaas classifier (${model})</title>
 <style>
   body { font: 16px system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-  #drop { border: 2px dashed #888; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; }
+  /* A label is inline by default: its padding and border would be drawn over the lines around it. */
+  #drop { display: block; border: 2px dashed #888; border-radius: 8px; padding: 2rem 1rem; margin: 1rem 0; text-align: center; cursor: pointer; }
   #drop.over { background: #eef; border-color: #44c; }
-  #preview { max-width: 100%; max-height: 16rem; display: none; margin: 1rem auto; }
-  .row { display: grid; grid-template-columns: 12rem 1fr 4rem; gap: .5rem; align-items: center; margin: .3rem 0; }
+  #preview { display: none; max-width: 100%; max-height: 16rem; margin: 1rem auto; }
+  .row { display: grid; grid-template-columns: min(12rem, 40%) 1fr 4rem; gap: .5rem; align-items: center; margin: .3rem 0; }
+  .label { overflow-wrap: anywhere; }
   .bar { height: 1rem; background: #46c; border-radius: 3px; }
   #error { color: #b00; }
 </style>

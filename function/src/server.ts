@@ -3,12 +3,14 @@
  * model is loaded, POST (any path) classifies, timeouts and max_inflight as the watchdog has them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { admit } from './admission.ts';
 import { extractImage, HttpError, readBody, tooLarge } from './body.ts';
+import { decodeCostBytes, MemoryBudget } from './budget.ts';
 import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { topK, type Prediction } from './topk.ts';
 import { uploadPage } from './page.ts';
-import { ExecTimeoutError, WorkerUnavailableError, type InferResult, type PoolInfo } from './pool.ts';
+import { ExecTimeoutError, WorkerUnavailableError, type InferResult, type PoolInfo, type PoolStats } from './pool.ts';
 import { ImageInputError, preprocess } from './preprocess.ts';
 
 /** What the server needs from the worker pool. */
@@ -16,6 +18,7 @@ export interface Inference {
   readonly ready: boolean;
   readonly info?: PoolInfo;
   run(input: Float32Array, timeoutMs: number, model?: ModelName): Promise<InferResult>;
+  stats(): PoolStats;
   workerRss(): number[];
 }
 
@@ -24,7 +27,8 @@ export interface ClassifyAnswer {
   predictions: Prediction[];
   /** catdog: the ImageNet base's own top class, so a photo of neither cat nor dog shows why. */
   imagenet_top1?: Prediction;
-  timings_ms: { decode: number; infer: number };
+  /** decode: body to model input; queue: waiting for a free worker; infer: predict in the worker. */
+  timings_ms: { decode: number; queue: number; infer: number };
 }
 
 const MAX_TOP = 20;
@@ -65,34 +69,86 @@ function stampDuration(res: ServerResponse, started: number): void {
   res.setHeader('X-Duration-Seconds', ((performance.now() - started) / 1000).toFixed(6));
 }
 
-const LINGER_MS = 2000;
+/** Where each request's time went, as the standard header (ms): the gateway passes it on, bench reads it. */
+function serverTiming(res: ServerResponse, t: { read: number; decode: number; queue: number; infer: number }): void {
+  res.setHeader('Server-Timing', Object.entries(t).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+}
 
-function lingerThenClose(req: IncomingMessage): void {
-  const close = () => req.socket.destroy();
+/**
+ * Most clients (Python's urllib and requests, Node's fetch with a Buffer) send the whole body
+ * before they read any answer, and urllib asks for Connection: close. Closing as soon as the
+ * answer is out cuts them off mid-send: a broken pipe, never the JSON. So a refused body is read
+ * and thrown away, up to these bounds: the status line and headers go at once (a client that
+ * looks sees the refusal early), the JSON body once the request body is in. A proxy in between
+ * (the gateway) also reads an answer as complete at its last byte and may then hang up on the
+ * client, so that byte must wait for the body too. Past a bound: answer, then cut.
+ */
+export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+export const DRAIN_MAX_MS = 10_000;
+
+function sendRefusal(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  if (req.complete) {
+    res.end(text);
+    return;
+  }
+  res.flushHeaders();
+  let drained = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    req.removeListener('end', finish);
+    req.removeListener('close', finish);
+  };
+  const finish = () => {
+    stop();
+    if (!res.writableEnded) res.end(text);
+  };
+  const cut = () => {
+    stop();
+    if (res.writableEnded) req.socket.destroy();
+    else res.end(text, () => req.socket.destroy());
+  };
+  const timer = setTimeout(cut, DRAIN_MAX_MS).unref();
   req.removeAllListeners('data');
-  req.once('end', close);
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_MAX_BYTES) cut();
+  });
+  req.once('end', finish);
+  req.once('close', finish);
   req.resume();
-  setTimeout(close, LINGER_MS).unref();
 }
 
 export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
   let inflight = 0;
+  const decodeMemory = new MemoryBudget(config.decodeMemoryBytes);
 
-  async function classify(req: IncomingMessage, res: ServerResponse, url: URL, started: number): Promise<void> {
-    if (!inference.ready || !inference.info) {
-      throw new HttpError(503, 'the model is still loading; retry in a few seconds', { 'Retry-After': '2' });
+  /** Body bytes to model input, holding its share of the decode memory meanwhile. */
+  async function decode(bytes: Buffer): Promise<Float32Array> {
+    const release = await decodeMemory.acquire(await decodeCostBytes(bytes));
+    try {
+      return await preprocess(bytes, { maxPixels: config.maxPixels });
+    } finally {
+      release();
     }
+  }
+
+  async function classify(req: IncomingMessage, res: ServerResponse, url: URL, started: number, info: PoolInfo): Promise<void> {
     const top = parseTop(url);
-    const model = parseModel(url, config.model, inference.info.models);
+    const model = parseModel(url, config.model, info.models);
     const body = await readBody(req, config.maxBodyBytes);
     const decodeStart = performance.now();
+    const readMs = decodeStart - started;
     const bytes = await extractImage(body, req.headers['content-type']);
-    const input = await preprocess(bytes, { maxPixels: config.maxPixels });
+    const input = await decode(bytes);
     const decodeMs = performance.now() - decodeStart;
     const remaining = Math.max(1, config.execTimeoutMs - decodeMs);
-    const { scores, imagenetTop1, inferMs } = await inference.run(input, remaining, model);
+    const { scores, imagenetTop1, inferMs, queueMs, serviceMs } = await inference.run(input, remaining, model);
     metrics.inferenceSeconds.observe(inferMs / 1000);
-    const predictions = topK(scores, inference.info.models[model] ?? inference.info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
+    metrics.serviceSeconds.observe(serviceMs / 1000);
+    serverTiming(res, { read: readMs, decode: decodeMs, queue: queueMs, infer: inferMs });
+    const predictions = topK(scores, info.models[model] ?? info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
     if (wantsText(req)) {
       const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
       stampDuration(res, started);
@@ -104,7 +160,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       model,
       predictions,
       ...(imagenetTop1 && { imagenet_top1: { ...imagenetTop1, score: round3(imagenetTop1.score) } }),
-      timings_ms: { decode: round3(decodeMs), infer: round3(inferMs) },
+      timings_ms: { decode: round3(decodeMs), queue: round3(queueMs), infer: round3(inferMs) },
     };
     stampDuration(res, started);
     sendJson(res, 200, answer);
@@ -114,24 +170,32 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers };
     if (err instanceof ImageInputError) return { status: err.status, message: err.message };
     if (err instanceof ExecTimeoutError) return { status: 504, message: `classification took longer than exec_timeout (${config.execTimeoutMs / 1000}s)` };
-    if (err instanceof WorkerUnavailableError) return { status: 503, message: err.message, headers: { 'Retry-After': '2' } };
+    if (err instanceof WorkerUnavailableError) return { status: 503, message: err.message, headers: { 'Retry-After': String(err.retryAfterSeconds) } };
     return { status: 500, message: `internal error: ${(err as Error).message}` };
   }
 
+  /** Answers before the body is read (not loaded yet, queue full): what is refused. */
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfterSeconds: number): void {
+    metrics.requests.inc({ status: String(status) });
+    sendRefusal(req, res, status, { error }, { 'Retry-After': String(retryAfterSeconds) });
+  }
+
   async function handleClassify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (inflight >= config.maxInflight) {
-      metrics.requests.inc({ status: '429' });
-      sendJson(res, 429, { error: `Concurrent request limit exceeded. Max concurrent requests: ${config.maxInflight}` }, { 'Retry-After': '1' });
-      return;
+    if (!inference.ready || !inference.info) {
+      const loading = inference.info ? 'no worker is up (restarting after a crash)' : 'the model is still loading';
+      return refuse(req, res, 503, `${loading}; retry in a few seconds`, Math.max(2, Math.ceil(inference.info?.loadSeconds ?? 2)));
     }
+    const stats = inference.stats();
+    const admission = admit({ ahead: inflight, workers: stats.ready, serviceSeconds: stats.serviceSeconds }, config);
+    if (!admission.admit) return refuse(req, res, 429, admission.error, admission.retryAfterSeconds);
     inflight++;
     metrics.inflight.set(inflight);
     const end = metrics.requestSeconds.startTimer();
     const started = performance.now();
-    // of-watchdog's write_timeout: an answer not written by then is cut off.
-    const writeTimer = setTimeout(() => res.writableFinished || res.destroy(), config.writeTimeoutMs);
+    // of-watchdog's write_timeout: an answer not written by then is cut off (0: no limit).
+    const writeTimer = Number.isFinite(config.writeTimeoutMs) ? setTimeout(() => res.writableFinished || res.destroy(), config.writeTimeoutMs) : undefined;
     try {
-      await classify(req, res, url, started);
+      await classify(req, res, url, started, inference.info);
       metrics.requests.inc({ status: String(res.statusCode) });
     } catch (err) {
       const { status, message, headers } = statusOf(err);
@@ -139,11 +203,8 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
       metrics.requests.inc({ status: String(status) });
       if (!res.headersSent) {
         stampDuration(res, started);
-        sendJson(res, status, { error: message }, headers);
+        sendRefusal(req, res, status, { error: message }, headers);
       }
-      // A refused body may still be arriving. Discard it (never buffer) for a moment so the client
-      // reads the 413 instead of a reset, then hang up.
-      if (status === 413) res.on('finish', () => lingerThenClose(req));
     } finally {
       clearTimeout(writeTimer);
       end();
@@ -170,8 +231,10 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
         backend: info?.backend ?? null,
         simd: info?.simd ?? null,
         workers: config.workers,
+        workers_ready: inference.stats().ready,
         model_load_seconds: info?.loadSeconds ?? null,
-        max_inflight: config.maxInflight,
+        max_inflight: Number.isFinite(config.maxInflight) ? config.maxInflight : 0,
+        exec_timeout_seconds: Number.isFinite(config.execTimeoutMs) ? config.execTimeoutMs / 1000 : 0,
         max_body_bytes: config.maxBodyBytes,
         max_pixels: config.maxPixels,
         worker_rss_mb: inference.workerRss().map((b) => Math.round(b / 1048576)),
@@ -218,7 +281,8 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     res.writeContinue();
     server.emit('request', req, res);
   });
-  server.requestTimeout = config.readTimeoutMs;
+  // read_timeout 0 is no limit, which is Node's 0 too.
+  server.requestTimeout = Number.isFinite(config.readTimeoutMs) ? config.readTimeoutMs : 0;
   server.headersTimeout = Math.min(config.readTimeoutMs, 60_000);
   return server;
 }

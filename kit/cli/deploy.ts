@@ -9,6 +9,7 @@ import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
 import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
+import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { RegistryClient } from '../registry/client.ts';
@@ -34,7 +35,10 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext)
   if (o.file) return { stack: await readStack(o.file, ctx.env), path: o.file, written: false };
   const image = o.image ?? (await readPublished(spec.name, ctx.env))?.reference;
   if (!image) throw new UsageError('no image to deploy yet: run edgefaas images push (or give --image REF)');
-  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), nodes: await probedCapacities(spec, ctx) });
+  // Replicas one per node with room for one: read each node's memory first (read-only).
+  const pool = probePool(spec, ctx);
+  const rooms = await nodeRooms(spec, pool).finally(() => pool.closeAll());
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms, nodes: await probedCapacities(spec, ctx) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import type { NodeSpec } from '../inventory/schema.ts';
-import { swarmDown, type SwarmDownResult } from '../swarm/down.ts';
+import { orchestratorFor, type DownResult } from '../orchestrator/index.ts';
 import { contextOf } from './context.ts';
 import { dryRun } from './dry-run.ts';
 import { formatSummary, runLive } from './progress.ts';
@@ -19,6 +19,7 @@ export function makeDownCommand(): Command {
         const { confirm } = await import('@inquirer/prompts');
         if (!(await confirm({ message: `remove OpenFaaS and the swarm from ${spec.nodes.length} node(s)?`, default: false }))) return;
       }
+      const orchestrator = orchestratorFor(spec);
       const pool = probePool(spec, ctx);
       try {
         const deps = {
@@ -31,10 +32,10 @@ export function makeDownCommand(): Command {
           log: (l: string) => ctx.info(l),
         };
         // A dry run lists the commands it would run; a real run shows a row per node, then the summary.
-        let r: SwarmDownResult;
-        if (ctx.opts.dryRun) r = await swarmDown(deps);
+        let r: DownResult;
+        if (ctx.opts.dryRun) r = await orchestrator.down(deps);
         else {
-          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => swarmDown({ ...deps, progress: rows }), {
+          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => orchestrator.down({ ...deps, progress: rows }), {
             redact: (t) => pool.redactor.redact(t),
           });
           r = live.value;

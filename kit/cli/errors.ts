@@ -6,7 +6,7 @@ export class UsageError extends Error {
 }
 
 /** Error names that mean "the input was wrong", whichever module copy threw them. */
-const BAD_INPUT = new Set(['UsageError', 'ConfigError', 'SecretError']);
+const BAD_INPUT = new Set(['UsageError', 'ConfigError', 'SecretError', 'OrchestratorUsageError']);
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
+import { orchestratorFor, type ClusterStatus } from '../orchestrator/index.ts';
 import { clusterGatewayUrl } from '../openfaas/target.ts';
-import { swarmStatus, type SwarmStatus } from '../swarm/status.ts';
 import { contextOf } from './context.ts';
 import { probePool } from './cluster-pool.ts';
 
@@ -13,7 +13,7 @@ export function makeStatusCommand(): Command {
       const spec = await loadCluster(ctx.opts.config);
       const pool = probePool(spec, ctx);
       try {
-        const s = await swarmStatus({ spec, runner: (n) => pool.runner(n), gatewayUrl: await clusterGatewayUrl(spec, ctx.env) });
+        const s = await orchestratorFor(spec).status({ spec, runner: (n) => pool.runner(n), gatewayUrl: await clusterGatewayUrl(spec, ctx.env) });
         ctx.result(pool.redactor.redactValue(s), pool.redactor.redact(formatStatus(s)));
         if (!s.manager) process.exitCode = 1;
       } finally {
@@ -22,7 +22,7 @@ export function makeStatusCommand(): Command {
     });
 }
 
-export function formatStatus(s: SwarmStatus): string {
+export function formatStatus(s: ClusterStatus): string {
   const table = (rows: string[][]) => {
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import type { NodeSpec } from '../inventory/schema.ts';
-import { gatewayPasswordFile } from '../swarm/credentials.ts';
-import { swarmUp, type SwarmUpResult } from '../swarm/up.ts';
+import { gatewayPasswordFile } from '../openfaas/credentials.ts';
+import { orchestratorFor, type UpResult } from '../orchestrator/index.ts';
 import { contextOf } from './context.ts';
 import { dryRun } from './dry-run.ts';
 import { formatSummary, runLive, type ProgressSummary } from './progress.ts';
@@ -12,12 +12,12 @@ import { clusterSshConfig } from '../ssh/target.ts';
 
 export function makeUpCommand(): Command {
   return new Command('up')
-    .description('Docker on every node, one Swarm, a LAN registry and OpenFaaS: re-runnable, nodes in parallel')
+    .description('the orchestrator cluster.yaml names (Docker Swarm or k3s) on every node, a registry and OpenFaaS: re-runnable, nodes in parallel')
     .option('--wait <seconds>', 'how long to wait for the gateway to answer', '300')
     .action(async (o: { wait: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
-      if (spec.orchestrator !== 'swarm') throw new UsageError(`${ctx.opts.config} says orchestrator: ${spec.orchestrator}; edgefaas up here sets up Docker Swarm`);
+      const orchestrator = orchestratorFor(spec);
       const wait = Number(o.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds, got "${o.wait}"`);
       const pool = probePool(spec, ctx);
@@ -37,10 +37,10 @@ export function makeUpCommand(): Command {
         };
         // A dry run lists the commands it would run, in order; a real run shows a row per node.
         let summary: ProgressSummary | undefined;
-        let result: SwarmUpResult;
-        if (ctx.opts.dryRun) result = await swarmUp(deps);
+        let result: UpResult;
+        if (ctx.opts.dryRun) result = await orchestrator.up(deps);
         else {
-          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => swarmUp({ ...deps, progress: rows }), {
+          const live = await runLive(ctx, spec.nodes.map((n) => n.name), (rows) => orchestrator.up({ ...deps, progress: rows }), {
             redact: (t) => pool.redactor.redact(t),
           });
           result = live.value;
@@ -57,7 +57,7 @@ export function makeUpCommand(): Command {
     });
 }
 
-export function formatUp(r: SwarmUpResult, seconds: string, dry: boolean): string {
+export function formatUp(r: UpResult, seconds: string, dry: boolean): string {
   const lines: string[] = [];
   for (const note of r.notes) lines.push(`note: ${note}`);
   for (const n of r.nodes) {

@@ -83,6 +83,15 @@ export const ClusterSpec = z
         { name: 'catdog', model: 'catdog', replicas: 1, maxReplicas: 5 },
       ]),
     /**
+     * Replicas per function: min (default: every node with memory for one, one per node) and max
+     * (where alert scaling stops; default the function's maxReplicas). Sent as com.openfaas.scale.min/max.
+     */
+    scale: z
+      .object({ min: z.number().int().min(1).optional(), max: z.number().int().min(1).optional() })
+      .strict()
+      .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, { message: 'scale.min must not be above scale.max', path: ['min'] })
+      .optional(),
+    /**
      * Image overrides for the OpenFaaS stack (by service name, plus `registry`): an image name, or
      * null to leave that service out. `sideload` lists images the nodes cannot pull: `up` streams
      * them from the control machine's docker to the manager and pushes them to its registry.

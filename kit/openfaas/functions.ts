@@ -1,6 +1,7 @@
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
+import { spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
-import { replicaSize, type NodeCapacity } from './sizing.ts';
+import { replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
 
 /** The gateway's upstream_timeout in the stack `up` deploys (swarm/openfaas.yml). */
 export const GATEWAY_UPSTREAM_TIMEOUT_MS = 5 * 60_000;
@@ -11,6 +12,9 @@ const MODEL_DEFAULTS: Record<FunctionSpec['model'], { exec: string; write: strin
   catdog: { exec: '60s', write: '65s' },
 };
 
+/** Without the nodes' capacities (a stack written without probing them): the sizes for a 2 GB node, WORKERS left to the function. */
+const UNSIZED: Omit<ReplicaSize, 'workers'> & { workers?: number } = { requestMi: 768, limitMi: 1536 };
+
 /** What deploy's smoke test sends and the top-1 label it expects (darknet's dog.jpg, a malamute). */
 export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp }> = {
   resnet50: { photo: 'dog.jpg', label: /^(malamute|Eskimo_dog|Siberian_husky)$/ },
@@ -18,14 +22,22 @@ export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp
 };
 
 /**
- * The stack.yml edgefaas deploys: one function per cluster.yaml entry, all from one multi-arch image,
- * each replica's memory and WORKERS sized for the nodes' RAM (a 1 GB Pi runs one worker).
+ * The stack.yml edgefaas deploys: one function per cluster.yaml entry, all from one multi-arch image.
+ * With the nodes' capacities, each replica's memory and WORKERS are sized for their RAM (a 1 GB Pi runs
+ * one worker: sizing.ts); with their rooms, replicas are spread one per node that has memory for one (placement.ts).
  */
-export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string; nodes: NodeCapacity[] }): Stack {
+export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string; nodes?: NodeCapacity[]; rooms?: NodeRoom[] }): Stack {
   const functions: Record<string, StackFunction> = {};
+  const sizes = new Map(spec.functions.map((f) => [f.name, o.nodes ? replicaSize(f.model, o.nodes) : UNSIZED]));
+  // --- tput (#13): replicas and placement ---
+  const allMB = spec.functions.reduce((sum, f) => sum + sizes.get(f.name)!.requestMi, 0);
+  // --- end tput ---
   for (const f of spec.functions) {
     const d = MODEL_DEFAULTS[f.model];
-    const size = replicaSize(f.model, o.nodes);
+    const size = sizes.get(f.name)!;
+    // --- tput (#13): replicas and placement ---
+    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms);
+    // --- end tput ---
     functions[f.name] = {
       image: o.image,
       fprocess: 'node /home/app/function/dist/main.js',
@@ -35,14 +47,14 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
         read_timeout: d.write,
         write_timeout: d.write,
         exec_timeout: d.exec,
-        WORKERS: String(size.workers),
+        ...(size.workers ? { WORKERS: String(size.workers) } : {}),
       },
       labels: {
-        'com.openfaas.scale.min': String(f.replicas),
-        'com.openfaas.scale.max': String(f.maxReplicas),
+        'com.openfaas.scale.min': String(spread.min),
+        'com.openfaas.scale.max': String(spread.max),
       },
       annotations: { 'edgefaas.model': f.model },
-      constraints: ['node.platform.os == linux'],
+      constraints: spread.constraints,
       limits: { memory: `${size.limitMi}Mi` },
       requests: { memory: `${size.requestMi}Mi` },
     };

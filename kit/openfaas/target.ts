@@ -1,6 +1,6 @@
 import { GatewayClient } from '../gateway/index.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
-import { GATEWAY_USER, gatewayPasswordFile, gatewayUrl, readGatewayPassword } from '../swarm/credentials.ts';
+import { GATEWAY_USER, gatewayKey, gatewayUrl, storedCredentials } from './credentials.ts';
 import { AddressError, behindJumpMessage, managerAddress } from '../nodes/address.ts';
 import { clusterSshConfig } from '../ssh/target.ts';
 
@@ -19,8 +19,17 @@ export async function clusterGatewayUrl(spec: ClusterSpec, env: NodeJS.ProcessEn
   return gatewayUrl(spec, m.ip);
 }
 
-/** A gateway client with the password `up` stored (0600), when there is one. */
+/**
+ * A gateway client with the user's $OPENFAAS_PASSWORD, else the password `up` stored (0600) when
+ * `url` is this cluster's own gateway (at cluster.yaml's manager address or its resolved one):
+ * credentials are keyed by gateway URL, as faas-cli keys them.
+ */
 export async function gatewayFor(url: string, spec: ClusterSpec | undefined, env: NodeJS.ProcessEnv, debug?: (l: string) => void): Promise<GatewayClient> {
-  const password = env.OPENFAAS_PASSWORD ?? (spec ? await readGatewayPassword(gatewayPasswordFile(spec, env)) : undefined);
-  return new GatewayClient({ baseUrl: url, auth: password ? { username: GATEWAY_USER, password } : undefined, debug });
+  if (env.OPENFAAS_PASSWORD) return new GatewayClient({ baseUrl: url, auth: { username: GATEWAY_USER, password: env.OPENFAAS_PASSWORD }, debug });
+  if (!spec) return new GatewayClient({ baseUrl: url, debug });
+  const manager = spec.nodes.find((n) => n.role === 'manager')!;
+  const own = [gatewayUrl(spec, manager.address), ...[await clusterGatewayUrl(spec, env).catch(() => undefined)].filter((u): u is string => !!u)];
+  const auth = await storedCredentials(url, spec, own, env);
+  if (!own.some((o) => gatewayKey(o) === gatewayKey(url))) debug?.(`${url} is not this cluster's gateway (${own.join(' or ')}): no stored credentials sent`);
+  return new GatewayClient({ baseUrl: url, auth, debug });
 }

@@ -10,7 +10,7 @@ import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } fro
 import { checkManagerCount, membershipOf, SwarmMembershipError } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from './credentials.ts';
+import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
 import { noImageReason } from '../nodes/arch.ts';

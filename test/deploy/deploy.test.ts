@@ -44,6 +44,8 @@ async function classify(fn: string, photo: Buffer): Promise<{ status: number; la
 beforeAll(async () => {
   await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
   lab = await startLab({ name: 'deploy', subnet: '10.99.6.0/24', nodes: 2 });
+  // One replica per function (cluster.yaml's scale.min): the default, one per node, is test/scaling's.
+  await appendFile(lab.clusterFile, 'scale:\n  min: 1\n');
   const up = await edgefaas(['up', '--yes']);
   if (up.code !== 0) throw new Error(`edgefaas up failed: ${up.stderr}\n${up.stdout}`);
   gateway = `http://${lab.info.nodes[0]!.address}:8080`;

@@ -1,7 +1,37 @@
 /** The upload page in a real headless Chromium, against the real function and model. */
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { photo, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
+import { photo, REPO, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
+
+/** Screenshots kept for a person to look at (gitignored). */
+const ARTIFACTS = join(REPO, 'test-artifacts');
+
+/** Pairs of visible page parts whose boxes intersect (1 px of anti-aliasing allowed). */
+async function overlaps(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const parts = [
+      ...['h1', 'body > p:first-of-type', '#drop', '#preview', '#status', '#error', '#results'].map((sel) => [sel, document.querySelector(sel)] as const),
+      ...[...document.querySelectorAll('.prediction > *')].map((el, i) => [`.prediction part ${i}`, el] as const),
+    ];
+    const boxes = parts
+      .map(([name, el]) => ({ name, r: el!.getBoundingClientRect() }))
+      .filter(({ r }) => r.width > 0 && r.height > 0);
+    const found: string[] = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i]!, boxes[j]!];
+        // #results holds the prediction rows: containment is layout, not overlap.
+        if (a.name === '#results' && b.name.startsWith('.prediction')) continue;
+        const x = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+        const y = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+        if (x > 1 && y > 1) found.push(`${a.name} overlaps ${b.name} (${x.toFixed(0)}x${y.toFixed(0)} px)`);
+      }
+    }
+    return found;
+  });
+}
 
 let fn: FunctionProcess;
 let browser: Browser;
@@ -65,3 +95,20 @@ it('passes its own query on: /?model=catdog answers cat or dog', async () => {
   await page.locator('.prediction').first().waitFor({ timeout: 30_000 });
   expect(await page.locator('.prediction .label').allTextContents()).toEqual(['dog', 'cat']);
 });
+
+for (const [device, width, height] of [['desktop', 1000, 700], ['phone', 390, 844]] as const) {
+  it(`lays the page out with nothing overlapping at ${device} width (${width}x${height}), before and after a photo`, async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const page = await browser.newPage({ viewport: { width, height } });
+    await page.goto(`${fn.url}/`);
+    await page.screenshot({ path: join(ARTIFACTS, `page-${device}-empty.png`), fullPage: true });
+    expect(await overlaps(page)).toEqual([]);
+    await page.setInputFiles('#file', photo('dog.jpg'));
+    await page.locator('.prediction').first().waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => (document.getElementById('preview') as HTMLImageElement).complete);
+    await page.screenshot({ path: join(ARTIFACTS, `page-${device}-classified.png`), fullPage: true });
+    expect(await overlaps(page)).toEqual([]);
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+  });
+}

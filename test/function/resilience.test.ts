@@ -1,59 +1,184 @@
-/** Timeouts by of-watchdog env names (exec_timeout 504, read_timeout 408) and a dead worker replaced. */
+/**
+ * of-watchdog's timeouts and limits (0 = none), waiting instead of refusing, and a pool that
+ * survives its workers dying at any moment: on the real function with the real model.
+ */
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { photo, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
 
-let fn: FunctionProcess;
+const dog = () => readFileSync(photo('dog.jpg'));
+const post = (url: string) => fetch(`${url}/`, { method: 'POST', body: dog() });
 
-beforeAll(async () => {
-  // No photo classifies in 50 ms on any machine this runs on; the timeouts are what is under test.
-  fn = await startFunctionProcess({ exec_timeout: '50ms', read_timeout: '2' });
-  await waitReady(fn.url);
-});
-afterAll(async () => fn?.stop());
+/** Worker process ids of a function process (its children). */
+function workerPids(fn: FunctionProcess): number[] {
+  const pid = fn.child.pid!;
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
 
-it('answers 504 past exec_timeout, and stays healthy', async () => {
-  const res = await fetch(`${fn.url}/`, { method: 'POST', body: readFileSync(photo('dog.jpg')) });
-  expect(res.status).toBe(504);
-  expect(await res.json()).toEqual({ error: 'classification took longer than exec_timeout (0.05s)' });
-  expect((await fetch(`${fn.url}/_/health`)).status).toBe(200);
-});
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
+}
 
-it('gives up on an upload that stalls past read_timeout', async () => {
-  const { port } = new URL(fn.url);
-  const started = Date.now();
-  const answer = await new Promise<string>((resolve, reject) => {
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} in /metrics`);
+  return Number(line.split(' ')[1]);
+}
+
+/** A client that sent headers and part of a body: it holds a request slot until closed. */
+function slowUpload(url: string): Promise<Socket> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
     const sock = connect(Number(port), '127.0.0.1', () => {
       sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(100));
+      resolve(sock);
     });
-    let got = '';
-    sock.on('data', (d) => (got += d));
-    sock.on('close', () => resolve(got));
     sock.on('error', reject);
-    setTimeout(() => reject(new Error('still open after 15 s')), 15_000).unref();
   });
-  const waited = Date.now() - started;
-  expect(answer).toMatch(/^HTTP\/1\.1 408/);
-  expect(waited).toBeGreaterThanOrEqual(1900);
-  expect(waited).toBeLessThan(10_000);
+}
+
+describe('timeouts and the hard cap', () => {
+  let fn: FunctionProcess;
+  beforeAll(async () => {
+    // No photo classifies in 50 ms on any machine this runs on; the timeouts are what is under test.
+    fn = await startFunctionProcess({ exec_timeout: '50ms', read_timeout: '2', max_inflight: '1' });
+    await waitReady(fn.url);
+  });
+  afterAll(async () => fn?.stop());
+
+  it('answers 504 past exec_timeout, replaces the worker still busy on it, and stays up', async () => {
+    const res = await post(fn.url);
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({ error: 'classification took longer than exec_timeout (0.05s)' });
+    await until('the stuck worker replaced', () => (fn.output().includes('worker 0 exited (SIGKILL, still busy past exec_timeout); starting a new one') ? true : undefined));
+    await waitReady(fn.url);
+    expect(fn.child.exitCode).toBe(null);
+  });
+
+  it('gives up on an upload that stalls past read_timeout', async () => {
+    const sock = await slowUpload(fn.url);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      sock.on('data', (d) => (got += d));
+      sock.on('close', () => resolve(got));
+      setTimeout(() => reject(new Error('still open after 15 s')), 15_000).unref();
+    });
+    const waited = Date.now() - started;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(waited).toBeGreaterThanOrEqual(1900);
+    expect(waited).toBeLessThan(10_000);
+  });
+
+  it('keeps max_inflight as the hard cap: 429 with of-watchdog\'s message and a Retry-After', async () => {
+    const holder = await slowUpload(fn.url);
+    try {
+      await until('the slow upload admitted', async () => ((await metric(fn.url, 'classifier_inflight_requests')) === 1 ? true : undefined));
+      const res = await post(fn.url);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await res.json()).toEqual({ error: 'Concurrent request limit exceeded. Max concurrent requests: 1' });
+    } finally {
+      holder.destroy();
+    }
+  });
 });
 
-it('replaces a worker that dies, answering 503 meanwhile and 200 again after', async () => {
-  const other = await startFunctionProcess();
-  try {
-    await waitReady(other.url);
-    const pid = other.child.pid!;
-    const [worker] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    process.kill(Number(worker), 'SIGKILL');
-    const during = await fetch(`${other.url}/`, { method: 'POST', body: readFileSync(photo('dog.jpg')) });
-    expect(during.status).toBe(503);
-    expect(((await during.json()) as { error: string }).error).toMatch(/worker 0 exited|still loading/);
-    await waitReady(other.url);
-    const after = await fetch(`${other.url}/`, { method: 'POST', body: readFileSync(photo('dog.jpg')) });
-    expect(after.status).toBe(200);
-    expect(other.output()).toContain('worker 0 exited (SIGKILL); starting a new one');
-  } finally {
-    await other.stop();
-  }
+describe('of-watchdog reads 0 as no limit', () => {
+  let fn: FunctionProcess;
+  beforeAll(async () => {
+    fn = await startFunctionProcess({ exec_timeout: '0', write_timeout: '0', read_timeout: '0', max_inflight: '0' });
+    await waitReady(fn.url);
+  });
+  afterAll(async () => fn?.stop());
+
+  it('starts, and classifies with exec_timeout, write_timeout and read_timeout at 0', async () => {
+    const res = await post(fn.url);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: Array<{ label: string }> }).predictions[0]!.label).toBe('malamute');
+    const info = (await (await fetch(`${fn.url}/_/info`)).json()) as { max_inflight: number; exec_timeout_seconds: number };
+    expect(info).toMatchObject({ max_inflight: 0, exec_timeout_seconds: 0 });
+  });
+});
+
+describe('a pool that survives its workers', () => {
+  let fn: FunctionProcess;
+  beforeAll(async () => {
+    fn = await startFunctionProcess();
+    await waitReady(fn.url);
+  });
+  afterAll(async () => fn?.stop());
+
+  it('lets requests wait for the worker instead of refusing them, and shows the queue', async () => {
+    const n = 8; // twice what the old fixed cap (4 per worker) let in
+    let deepest = 0;
+    let done = false;
+    const watch = (async () => {
+      while (!done) {
+        deepest = Math.max(deepest, await metric(fn.url, 'edgefaas_queue_depth'));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const answers = await Promise.all(Array.from({ length: n }, () => post(fn.url)));
+    done = true;
+    await watch;
+    expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200));
+    const bodies = (await Promise.all(answers.map((r) => r.json()))) as Array<{ timings_ms: { decode: number; queue: number; infer: number } }>;
+    expect(Math.max(...bodies.map((b) => b.timings_ms.queue))).toBeGreaterThan(0);
+    expect(answers[0]!.headers.get('server-timing')).toMatch(/^read;dur=[\d.]+, decode;dur=[\d.]+, queue;dur=[\d.]+, infer;dur=[\d.]+$/);
+    expect(deepest).toBeGreaterThanOrEqual(1);
+    expect(await metric(fn.url, 'edgefaas_workers')).toBe(1);
+    expect(await metric(fn.url, 'edgefaas_workers_busy')).toBe(0);
+    expect(await metric(fn.url, 'edgefaas_inference_seconds_count')).toBeGreaterThanOrEqual(n);
+  });
+
+  it('answers 503 with Retry-After for the request on a worker SIGKILLed under it, then 200 again', async () => {
+    const [worker] = workerPids(fn);
+    const during = post(fn.url);
+    await until('the worker busy', async () => ((await metric(fn.url, 'edgefaas_workers_busy')) === 1 ? true : undefined));
+    process.kill(worker!, 'SIGKILL');
+    const res = await during;
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await res.json()) as { error: string }).error).toBe('worker 0 exited (SIGKILL) while classifying; retry the request');
+    await waitReady(fn.url);
+    for (let i = 0; i < 3; i++) expect((await post(fn.url)).status).toBe(200);
+    expect(fn.child.exitCode).toBe(null);
+    expect(fn.output()).toContain('worker 0 exited (SIGKILL); starting a new one');
+  });
+
+  it('answers 503 to requests arriving as an idle worker is killed, and stays up', async () => {
+    const [worker] = workerPids(fn);
+    process.kill(worker!, 'SIGKILL');
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(fn.url)));
+    for (const res of answers) {
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^(worker 0 exited \(SIGKILL\) while classifying; retry the request|no worker is up \(restarting after a crash\); retry .*)$/);
+    }
+    expect(fn.child.exitCode).toBe(null);
+    await waitReady(fn.url);
+    expect((await post(fn.url)).status).toBe(200);
+  });
+
+  it('retries a respawn that fails, with back-off, until a worker is up again', async () => {
+    const [first] = workerPids(fn);
+    process.kill(first!, 'SIGKILL');
+    // Kill the replacement too, while it is still loading the model.
+    const second = await until('a replacement worker', () => workerPids(fn).find((p) => p !== first));
+    process.kill(second, 'SIGKILL');
+    await until('the failed start logged', () => (/worker 0 failed to start \(SIGKILL\); starting a new one in \d+ s/.test(fn.output()) ? true : undefined));
+    await waitReady(fn.url);
+    expect((await post(fn.url)).status).toBe(200);
+    expect(fn.output()).toContain('worker 0 ready again');
+    expect(fn.child.exitCode).toBe(null);
+  });
 });

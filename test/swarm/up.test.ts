@@ -7,7 +7,7 @@ import { loadCluster } from '../../kit/inventory/load.ts';
 import { GatewayClient } from '../../kit/gateway/client.ts';
 import { FunctionNotFoundError, GatewayError } from '../../kit/gateway/errors.ts';
 import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
-import { gatewayPasswordFile } from '../../kit/swarm/credentials.ts';
+import { gatewayPasswordFile } from '../../kit/openfaas/credentials.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { swarmUp } from '../../kit/swarm/up.ts';
 import { startLab, type TestLab } from '../support/lab.ts';

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { normaliseGatewayUrl } from '../gateway/client.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { writeSecretFile } from '../inventory/secrets.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
@@ -19,6 +20,26 @@ export function gatewayPasswordFile(spec: Pick<ClusterSpec, 'name'>, env: NodeJS
  */
 export function gatewayUrl(spec: Pick<ClusterSpec, 'gateway'>, managerIp: string): string {
   return `http://${hostPort(managerIp, spec.gateway.port)}`;
+}
+
+/** The key stored credentials go by, as faas-cli keys them: http://GW:8080/ equals http://gw:8080. */
+export function gatewayKey(url: string): string {
+  return normaliseGatewayUrl(url);
+}
+
+/**
+ * The cluster's admin password, only for one of the cluster's own gateway URLs (`own`): a gateway
+ * named by OPENFAAS_URL, --gateway or a stack.yml elsewhere never gets it.
+ */
+export async function storedCredentials(
+  url: string,
+  spec: ClusterSpec,
+  own: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ username: string; password: string } | undefined> {
+  if (!own.some((o) => gatewayKey(o) === gatewayKey(url))) return undefined;
+  const password = await readGatewayPassword(gatewayPasswordFile(spec, env));
+  return password ? { username: GATEWAY_USER, password } : undefined;
 }
 
 export async function readGatewayPassword(file: string): Promise<string | undefined> {

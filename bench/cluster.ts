@@ -1,0 +1,102 @@
+/**
+ * bench/cluster: does the cluster serve with all its nodes? classify at concurrency 20 through the
+ * gateway, on 1 replica (one Pi-sized node) and then on 3 replicas (one per node), in the same run
+ * on the same lab of `--cpus 0.5` hosts. Last line: one JSON object
+ *   throughput_3_over_1  images/s at c20 on 3 nodes / on 1 node (goal >= 2.5)
+ *   c20_non2xx           non-2xx answers at c20 on 3 nodes (goal 0); c20_non2xx_1 the same on 1
+ *   nodes_3              where the 3 replicas ran (one per node expected)
+ *   loadavg_*            this machine's 1-minute load before and after (it is shared: read the ratio with it)
+ *
+ *   npx tsx bench/cluster.ts                          (root; makes lab "tputbench" on 10.99.62.0/24, removes it after)
+ *   BENCH_CLUSTER=/path/cluster.yaml npx tsx bench/cluster.ts   (a lab already up with classify deployed; kept)
+ * Env: BENCH_N requests per measurement (default 60), PHOTO (default darknet's dog.jpg).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { homedir, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { runBench } from '../kit/bench/index.ts';
+import { loadCluster } from '../kit/inventory/load.ts';
+import { gatewayFor, resolveGatewayUrl } from '../kit/openfaas/target.ts';
+import { startLab, type TestLab } from '../test/support/lab.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const N = Number(process.env.BENCH_N ?? 60);
+const photoPath = process.env.PHOTO ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos', 'dog.jpg');
+const log = (line: string) => console.error(`bench: ${line}`);
+const run = promisify(execFile);
+
+function edgefaas(cluster: string, env: NodeJS.ProcessEnv, args: string[]): Promise<void> {
+  log(`edgefaas ${args.join(' ')}`);
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/edgefaas.js'), '--config', cluster, ...args], { cwd: dirname(cluster), env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`edgefaas ${args.join(' ')} failed (exit ${code})`))));
+  });
+}
+
+/** A lab of three half-CPU hosts with classify alone deployed (catdog would share each host's half CPU). */
+async function makeLab(): Promise<{ cluster: string; env: NodeJS.ProcessEnv; lab: TestLab }> {
+  const lab = await startLab({ name: 'tputbench', subnet: '10.99.62.0/24', nodes: 3, cpus: 0.5 });
+  const spec = parse(await readFile(lab.clusterFile, 'utf8'));
+  spec.functions = [{ name: 'classify', model: 'resnet50' }];
+  await writeFile(lab.clusterFile, stringify(spec));
+  const env = { ...lab.env, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME || join(homedir(), '.cache') };
+  await edgefaas(lab.clusterFile, env, ['up', '--yes']);
+  await edgefaas(lab.clusterFile, env, ['images', 'push', '--base', 'debian']);
+  await edgefaas(lab.clusterFile, env, ['deploy']);
+  return { cluster: lab.clusterFile, env, lab };
+}
+
+/** Which lab host each running classify task is on, read on the manager (test inspection, not the kit's path). */
+async function taskNodes(manager: string): Promise<string[]> {
+  const out = await run('docker', ['exec', manager, 'docker', 'service', 'ps', 'classify', '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}']);
+  return out.stdout.trim().split('\n').filter((l) => / Running /.test(l)).map((l) => l.split(' ')[0]!).sort();
+}
+
+const given = process.env.BENCH_CLUSTER;
+const made = given ? undefined : await makeLab();
+const cluster = given ? resolve(given) : made!.cluster;
+const env = given ? process.env : made!.env;
+try {
+  const spec = await loadCluster(cluster);
+  const manager = `edgefaas-lab-${process.env.BENCH_LAB ?? 'tputbench'}-pi-1`;
+  const gateway = await gatewayFor(await resolveGatewayUrl({ env, spec }), spec, env);
+  const photo = await readFile(photoPath);
+  const before = (await gateway.getFunction('classify')).replicas;
+  const load0 = loadavg()[0]!;
+  const measure = async (replicas: number) => {
+    log(`classify on ${replicas} replica(s): scale, wait, warm, then ${N} requests at concurrency 20`);
+    await gateway.scaleFunction('classify', replicas);
+    const r = await runBench({ gateway, function: 'classify', photo, photoName: photoPath, levels: [20], requests: N, cold: false, timeoutMs: 120_000, readyTimeoutMs: 900_000, log });
+    const nodes = await taskNodes(manager).catch(() => []);
+    const l = r.levels[0]!;
+    log(`${replicas} replica(s) on ${nodes.join(', ') || '?'}: ${l.throughput} img/s, p50 ${l.p50_ms} ms, non-2xx ${l.non2xx} ${JSON.stringify(l.errors)}`);
+    return { level: l, nodes };
+  };
+  const one = await measure(1);
+  const three = await measure(3);
+  await gateway.scaleFunction('classify', before);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  console.log(
+    JSON.stringify({
+      throughput_1: one.level.throughput,
+      throughput_3: three.level.throughput,
+      throughput_3_over_1: one.level.throughput > 0 ? r2(three.level.throughput / one.level.throughput) : null,
+      c20_non2xx: three.level.non2xx,
+      c20_non2xx_1: one.level.non2xx,
+      p50_ms_1: one.level.p50_ms,
+      p50_ms_3: three.level.p50_ms,
+      predict_ms_1: one.level.split.predict_ms,
+      predict_ms_3: three.level.split.predict_ms,
+      nodes_1: one.nodes,
+      nodes_3: three.nodes,
+      requests: N,
+      loadavg_before: r2(load0),
+      loadavg_after: r2(loadavg()[0]!),
+    }),
+  );
+} finally {
+  await made?.lab.stop();
+}

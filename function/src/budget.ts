@@ -1,0 +1,58 @@
+/**
+ * Decoding is budgeted against memory: a 40 MP photo decodes to ~120 MB of RGB before it is
+ * shrunk to 224×224, so a few at once could pass a Pi's or a container's memory limit. Each
+ * decode reserves its estimated bytes and waits (in arrival order) until they fit.
+ */
+import sharp from 'sharp';
+
+export class MemoryBudget {
+  private used = 0;
+  private waiting: Array<{ bytes: number; grant(): void }> = [];
+
+  constructor(readonly totalBytes: number) {}
+
+  /** Resolves with a release function once `bytes` fit; one reservation alone always fits. */
+  acquire(bytes: number): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        this.used += bytes;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.used -= bytes;
+          this.pump();
+        });
+      };
+      if (this.waiting.length === 0 && this.fits(bytes)) grant();
+      else this.waiting.push({ bytes, grant });
+    });
+  }
+
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  private fits(bytes: number): boolean {
+    return this.used === 0 || this.used + bytes <= this.totalBytes;
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.bytes)) this.waiting.shift()!.grant();
+  }
+}
+
+/** RGB decode buffer, libvips' working copy of it, and the body itself; from the header only. */
+export async function decodeCostBytes(image: Uint8Array): Promise<number> {
+  try {
+    const meta = await sharp(image, { limitInputPixels: false }).metadata();
+    const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
+    return pixels * 3 * 2 + image.length;
+  } catch {
+    return image.length; // not an image: preprocess says so without decoding anything
+  }
+}

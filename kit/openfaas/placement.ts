@@ -1,0 +1,80 @@
+import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
+import { doctor } from '../nodes/index.ts';
+import type { SshPool } from '../ssh/index.ts';
+
+/** A node's room for function replicas, as deploy sees it before sending anything. */
+export interface NodeRoom {
+  node: string;
+  /** Swarm's node.hostname: the host's own hostname. */
+  hostname: string;
+  memoryMB: number;
+}
+
+/** Memory a node keeps for its OS, sshd and dockerd before any replica. */
+export const NODE_RESERVE_MB = 256;
+
+export class PlacementError extends Error {
+  override name = 'PlacementError';
+}
+
+/** Replicas whose memory request fits beside the node's own needs (a simple per-node memory check). */
+export function replicasThatFit(memoryMB: number, requestMB: number): number {
+  return Math.max(0, Math.floor((memoryMB - NODE_RESERVE_MB) / requestMB));
+}
+
+/** "768Mi", "1Gi", "512m", "1g", bytes: MiB. */
+export function memoryMiB(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(v.trim());
+  if (!m) throw new PlacementError(`cannot read the memory size "${v}"`);
+  const unit = { '': 1 / 1024 ** 2, k: 1 / 1024, m: 1, g: 1024, t: 1024 ** 2 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Number(m[1]) * unit;
+}
+
+export interface Spread {
+  /** com.openfaas.scale.min: the replicas faas-swarm starts with (and every update resets to). */
+  min: number;
+  /** com.openfaas.scale.max: where the gateway's alert scaling stops. */
+  max: number;
+  /** Sent as the deployment's constraints: faas-swarm keeps them on every update. */
+  constraints: string[];
+  /** Nodes with room for a replica. */
+  nodes: string[];
+}
+
+/**
+ * Where a function's replicas go. faas-swarm 0.9.0 writes only constraints into a service's
+ * placement and rewrites the whole placement on every update (PUT), so Swarm placement preferences
+ * or max-replicas-per-node set beside it would be lost; what survives is what the deployment
+ * carries. So: the replica count defaults to the nodes with memory for one replica of every
+ * function, which Swarm's scheduler (fewest tasks of the service first) spreads one per node, and a
+ * node without memory even for this one is excluded by a constraint. When no node holds all the
+ * functions at once (1 GB Pis), each function starts with its own `replicas` and the memory
+ * reservations keep them apart. `scale.min`/`scale.max` in cluster.yaml override the counts; a
+ * function's `replicas`/`maxReplicas` stay floors.
+ */
+export function spreadFor(spec: Pick<ClusterSpec, 'scale'>, fn: FunctionSpec, need: { oneMB: number; allMB: number }, rooms: NodeRoom[] | undefined): Spread {
+  const base = ['node.platform.os == linux'];
+  if (!rooms) {
+    const min = spec.scale?.min ?? fn.replicas;
+    return { min, max: spec.scale?.max ?? Math.max(fn.maxReplicas, min), constraints: base, nodes: [] };
+  }
+  const fits = rooms.filter((r) => replicasThatFit(r.memoryMB, need.oneMB) >= 1);
+  if (!fits.length) {
+    const seen = rooms.map((r) => `${r.node} ${r.memoryMB} MB`).join(', ');
+    throw new PlacementError(`no node has room for a replica of ${fn.name} (it reserves ${Math.round(need.oneMB)} MiB, each node keeps ${NODE_RESERVE_MB} MB for itself; ${seen}); add memory or a node, then run: edgefaas doctor`);
+  }
+  const holdsAll = rooms.filter((r) => replicasThatFit(r.memoryMB, need.allMB) >= 1);
+  const min = spec.scale?.min ?? Math.max(fn.replicas, holdsAll.length);
+  const max = spec.scale?.max ?? Math.max(fn.maxReplicas, min);
+  const excluded = rooms.filter((r) => !fits.includes(r)).map((r) => `node.hostname != ${r.hostname}`);
+  return { min, max: Math.max(max, min), constraints: [...base, ...excluded], nodes: (holdsAll.length ? holdsAll : fits).map((r) => r.node) };
+}
+
+/** Each node's hostname and memory, read as doctor reads them; a node that does not answer fails the deploy. */
+export async function nodeRooms(spec: ClusterSpec, pool: SshPool): Promise<NodeRoom[]> {
+  const reports = await doctor(spec, pool);
+  return reports.map((r) => {
+    if (!r.facts) throw new PlacementError(`cannot read node ${r.node} (${r.address}) to place replicas: ${r.error ?? 'no answer'}; run: edgefaas doctor --node ${r.node}`);
+    return { node: r.node, hostname: r.facts.hostname, memoryMB: r.facts.memory.totalMB };
+  });
+}

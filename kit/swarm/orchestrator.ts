@@ -1,0 +1,42 @@
+import { OrchestratorUsageError, type Orchestrator } from '../orchestrator/contract.ts';
+import { parseDockerFacts, probeDockerStep } from '../docker/facts.ts';
+import { registryAddress } from '../images/cluster.ts';
+import { gatewayUrl } from '../openfaas/credentials.ts';
+import { swarmUp } from './up.ts';
+import { swarmDown } from './down.ts';
+import { swarmStatus } from './status.ts';
+
+/** Docker Swarm behind the orchestrator contract: a thin adapter over swarmUp/Down/Status. */
+export const swarmOrchestrator: Orchestrator = {
+  kind: 'swarm',
+  async probe(runner) {
+    const step = probeDockerStep();
+    const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
+    if (res.code !== 0) throw new Error(`${runner.node}: probe failed (exit ${res.code}): ${res.stderr.trim()}`);
+    const f = parseDockerFacts(res.stdout);
+    const member = f.swarm.state === 'active';
+    return {
+      node: runner.node,
+      arch: f.arch,
+      member,
+      detail: !f.dockerInstalled ? 'no docker' : member ? `swarm ${f.swarm.isManager ? 'manager' : 'worker'}` : `docker ${f.dockerRunning ? 'running' : 'stopped'}, not in a swarm`,
+    };
+  },
+  up(d) {
+    if (d.airgap) throw new OrchestratorUsageError('--k3s-binary/--k3s-images are for orchestrator: k3s; this cluster.yaml says swarm');
+    return swarmUp(d);
+  },
+  down(d) {
+    if (d.purge) throw new OrchestratorUsageError('down --purge is for orchestrator: k3s (it runs k3s\'s uninstall scripts); this cluster.yaml says swarm');
+    return swarmDown(d);
+  },
+  status: (d) => swarmStatus(d),
+  gatewayUrl,
+  async imageDelivery(spec) {
+    const registry = await registryAddress(spec);
+    return {
+      registry,
+      how: registry ? `nodes pull from ${registry} (listed in each node's /etc/docker/daemon.json)` : 'images are loaded onto the manager with docker load',
+    };
+  },
+};
