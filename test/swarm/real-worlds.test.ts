@@ -1,17 +1,21 @@
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { onNode } from './support.ts';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(CACHE, 'edgefaas', 'photos');
+const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos');
+
+/** The lab's home, with this machine's caches (model, bases, photos), as a user's shell has them. */
+function cliEnv(lab: TestLab): NodeJS.ProcessEnv {
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: cache, EDGEFAAS_CACHE: join(cache, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS };
+}
 
 /**
  * The worlds users have, on real lab hosts: a manager given by DNS name (pi-1.realw.lab, in /etc/hosts
@@ -24,21 +28,12 @@ describe('up, push, deploy and curl on named, trixie, 1 GB hosts (lab realw)', (
   let lab: TestLab;
   const manager = '10.99.43.11';
 
-  function edgefaas(args: string[], timeoutMs = 1_500_000): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((done) =>
-      execFile(
-        process.execPath,
-        [BIN, '--config', lab.clusterFile, ...args],
-        {
-          cwd: lab.home,
-          env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: CACHE, EDGEFAAS_CACHE: join(CACHE, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS },
-          timeout: timeoutMs,
-          maxBuffer: 64 << 20,
-        },
-        (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+  const edgefaas = (args: string[], timeoutMs = 1_500_000) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [BIN, '--config', lab.clusterFile, ...args], { cwd: lab.home, env: cliEnv(lab), timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       ),
     );
-  }
 
   beforeAll(async () => {
     await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
