@@ -43,7 +43,7 @@ export function makeLabCommand(): Command {
         name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, clusterFile: ctx.opts.config, log: ctx.info,
         os: o.os as Record<string, LabSuite>, dockerMinApi: o.dockerMinApi,
       });
-      const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ${n.hostName.padEnd(16)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
+      const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}  (or ${n.hostName})`);
       ctx.result(
         { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },
         [`lab ${info.name} ${info.changed ? 'is up' : 'was already up (nothing changed)'} on ${info.subnet}:`, ...rows, `cluster file: ${info.clusterFile}`, 'next: edgefaas doctor'].join('\n'),
