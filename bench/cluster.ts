@@ -19,6 +19,8 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { runBench } from '../kit/bench/index.ts';
 import { loadCluster } from '../kit/inventory/load.ts';
+import { toDeployment } from '../kit/openfaas/deployment.ts';
+import { readStack } from '../kit/openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../kit/openfaas/target.ts';
 import { startLab, type TestLab } from '../test/support/lab.ts';
 
@@ -64,11 +66,20 @@ try {
   const manager = `edgefaas-lab-${process.env.BENCH_LAB ?? 'tputbench'}-pi-1`;
   const gateway = await gatewayFor(await resolveGatewayUrl({ env, spec }), spec, env);
   const photo = await readFile(photoPath);
-  const before = (await gateway.getFunction('classify')).replicas;
+  // The stack's alert scaling would add replicas under this load: pin min = max for each measurement
+  // (a PUT of the deployed stack.yml's classify with other scale labels), and put it back after.
+  const deployed = toDeployment('classify', (await readStack(join(dirname(cluster), 'stack.yml'), env)).functions.classify!);
+  const pin = (n: number) => gateway.deployFunction({ ...deployed, labels: { ...deployed.labels, 'com.openfaas.scale.min': String(n), 'com.openfaas.scale.max': String(n) } });
   const load0 = loadavg()[0]!;
   const measure = async (replicas: number) => {
-    log(`classify on ${replicas} replica(s): scale, wait, warm, then ${N} requests at concurrency 20`);
-    await gateway.scaleFunction('classify', replicas);
+    log(`classify pinned to ${replicas} replica(s): wait, warm, then ${N} requests at concurrency 20`);
+    await pin(replicas);
+    // A start-first update runs old and new tasks side by side for a while: wait for exactly n, steadily.
+    for (let steady = 0, deadline = Date.now() + 900_000; steady < 3; ) {
+      if (Date.now() > deadline) throw new Error(`classify did not settle at ${replicas} replica(s) in 15 min`);
+      steady = (await gateway.getFunction('classify')).availableReplicas === replicas ? steady + 1 : 0;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
     const r = await runBench({ gateway, function: 'classify', photo, photoName: photoPath, levels: [20], requests: N, cold: false, timeoutMs: 120_000, readyTimeoutMs: 900_000, log });
     const nodes = await taskNodes(manager).catch(() => []);
     const l = r.levels[0]!;
@@ -77,7 +88,7 @@ try {
   };
   const one = await measure(1);
   const three = await measure(3);
-  await gateway.scaleFunction('classify', before);
+  await gateway.deployFunction(deployed);
   const r2 = (x: number) => Math.round(x * 100) / 100;
   console.log(
     JSON.stringify({

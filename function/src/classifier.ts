@@ -1,12 +1,11 @@
 /**
  * What a worker serves: one model name, its labels, and preprocessed input -> class scores.
  * resnet50 answers with the base's own softmax; catdog runs its head on the base's pooled
- * features, so both come from the same loaded ResNet50.
+ * features, so both come from the same loaded ResNet50, on whichever engine the worker runs.
  */
-import { loadCatdogHead } from './catdog.ts';
 import type { ModelName } from './config.ts';
+import type { Engine } from './engine/types.ts';
 import { INPUT_SIZE } from './input.ts';
-import { loadResNet50, runHead } from './model.ts';
 import { topK, type Prediction } from './topk.ts';
 
 export interface Classification {
@@ -23,13 +22,13 @@ export interface Classifier {
   /** Every model this process answers, with its labels; all share the one loaded base. */
   models: Partial<Record<ModelName, string[]>>;
   /** One preprocessed 224x224x3 input -> scores of `which` (default: `model`). */
-  classify(input: Float32Array, which?: ModelName): Classification;
+  classify(input: Float32Array, which?: ModelName): Promise<Classification>;
 }
 
-export async function loadClassifier(model: ModelName, modelDir: string, headDir: string): Promise<Classifier> {
-  const base = await loadResNet50(modelDir);
+export async function loadClassifier(engine: Engine, model: ModelName, modelDir: string, headDir: string): Promise<Classifier> {
+  const base = await engine.loadBase(modelDir);
   // The head is a few kB on the same base: load it whenever it is there, so either model answers.
-  const catdog = await loadCatdogHead(headDir).catch((err: Error) => {
+  const catdog = await engine.loadHead(headDir).catch((err: Error) => {
     if (model === 'catdog') throw err;
     return undefined;
   });
@@ -38,16 +37,16 @@ export async function loadClassifier(model: ModelName, modelDir: string, headDir
     model,
     labels: models[model]!,
     models,
-    classify(input, which = model) {
-      const { probabilities, features } = base.infer(input);
+    async classify(input, which = model) {
+      const { probabilities, features } = await base.infer(input);
       if (which === 'resnet50') return { scores: probabilities };
       if (!catdog) throw new Error(`the catdog head is not loaded here (HEAD_DIR ${headDir})`);
-      return { scores: runHead(catdog.head, features), imagenetTop1: topK(probabilities, base.labels, 1)[0] };
+      return { scores: catdog.run(features), imagenetTop1: topK(probabilities, base.labels, 1)[0] };
     },
   };
 }
 
 /** One predict on a blank image, so the first real request does not pay for kernel setup. */
-export function warm(classifier: Classifier): void {
-  classifier.classify(new Float32Array(INPUT_SIZE * INPUT_SIZE * 3));
+export async function warm(classifier: Classifier): Promise<void> {
+  await classifier.classify(new Float32Array(INPUT_SIZE * INPUT_SIZE * 3));
 }

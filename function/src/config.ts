@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ONNX_MODEL_FILE } from './engine/onnx.ts';
+import { ENGINES } from './engine/types.ts';
 import { DEFAULT_MAX_PIXELS } from './preprocess.ts';
 
 export const MODELS = ['resnet50', 'catdog'] as const;
@@ -31,8 +33,10 @@ export interface FunctionConfig {
   readTimeoutMs: number;
   writeTimeoutMs: number;
   execTimeoutMs: number;
-  /** Force a tfjs backend ('wasm', 'cpu'); unset = tfjs-node when installed, else wasm. */
+  /** Force an engine (BACKEND: onnxruntime, tensorflow, wasm, cpu); unset = the best that starts. */
   backend?: string;
+  /** Intra-op threads per inference (ENGINE_THREADS). */
+  threads: number;
 }
 
 /** A worker's peak RSS with ResNet50 on wasm (measured ~560-600 MB), plus headroom. */
@@ -112,6 +116,17 @@ export function nativeBackendInstalled(): boolean {
   }
 }
 
+/** Whether onnxruntime-node is installed for this platform (resolved, not loaded): it ships linux x64 and arm64 binaries only. */
+export function onnxRuntimeInstalled(): boolean {
+  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) return false;
+  try {
+    import.meta.resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** MODEL_DIR, else where scripts/fetch-model puts ResNet50. */
 export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MODEL_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'models', 'resnet50');
@@ -122,9 +137,13 @@ const bundledHeadDir = fileURLToPath(new URL('../models/catdog', import.meta.url
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
   const model = (env.MODEL || 'resnet50') as ModelName;
   if (!MODELS.includes(model)) throw new ConfigError(`MODEL=${env.MODEL} is not served here; choose one of ${MODELS.join(', ')}`);
-  const native = nativeBackendInstalled() && !['wasm', 'cpu'].includes(env.TFJS_BACKEND ?? '');
-  const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers(undefined, undefined, native));
+  const backend = env.BACKEND || env.TFJS_BACKEND || undefined;
+  if (backend && !(ENGINES as readonly string[]).includes(backend)) throw new ConfigError(`BACKEND=${backend} is not an engine; choose one of ${ENGINES.join(', ')}`);
   const modelDir = defaultModelDir(env);
+  // ONNX Runtime runs one thread per worker; only tfjs-node spreads one predict over the cores.
+  const onnx = backend ? backend === 'onnxruntime' : onnxRuntimeInstalled() && existsSync(join(modelDir, ONNX_MODEL_FILE));
+  const native = !onnx && nativeBackendInstalled() && (!backend || backend === 'tensorflow');
+  const workers = positiveInt('WORKERS', env.WORKERS, defaultWorkers(undefined, undefined, native));
   if (!existsSync(join(modelDir, 'model.json'))) {
     throw new ConfigError(`no ResNet50 model in ${modelDir}: run \`npm run fetch-model\` (or set MODEL_DIR to where it is)`);
   }
@@ -143,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     readTimeoutMs: limitDuration('read_timeout', env.read_timeout, '30s'),
     writeTimeoutMs: limitDuration('write_timeout', env.write_timeout, '30s'),
     execTimeoutMs: limitDuration('exec_timeout', env.exec_timeout, '30s'),
-    backend: env.TFJS_BACKEND || undefined,
+    backend,
+    threads: positiveInt('ENGINE_THREADS', env.ENGINE_THREADS, 1),
   };
 }

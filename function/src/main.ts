@@ -21,7 +21,7 @@ export interface RunningFunction {
 }
 
 export async function startFunction(config: FunctionConfig, log: (line: string) => void = (l) => console.error(l)): Promise<RunningFunction> {
-  const pool = new WorkerPool({ model: config.model, modelDir: config.modelDir, headDir: config.headDir, backend: config.backend }, config.workers, log);
+  const pool = new WorkerPool({ model: config.model, modelDir: config.modelDir, headDir: config.headDir, backend: config.backend, threads: config.threads }, config.workers, log);
   const metrics = createMetrics(() => pool.stats());
   const server = createClassifierServer(config, pool, metrics, log);
   await new Promise<void>((resolve, reject) => {
@@ -35,7 +35,8 @@ export async function startFunction(config: FunctionConfig, log: (line: string) 
   const ready = pool.start().then((info) => {
     metrics.modelLoadSeconds.set(info.loadSeconds);
     metrics.backendInfo.set({ backend: info.backend, simd: String(info.simd), model: config.model, workers: String(info.workers) }, 1);
-    log(`classifier: ready, backend ${info.backend}${info.backend === 'wasm' ? (info.simd ? ' (SIMD)' : ' (no SIMD)') : ''}, ${info.workers} worker(s), model loaded in ${info.loadSeconds.toFixed(1)} s`);
+    log(`classifier: ready, backend ${info.backend}${info.backend === 'wasm' ? (info.simd ? ' (SIMD)' : ' (no SIMD)') : ''}, ${info.workers} worker(s) x ${info.threads} thread(s), model loaded in ${info.loadSeconds.toFixed(1)} s`);
+    for (const why of info.passedOver) log(`classifier: not using ${why}`);
     return info;
   });
   return {

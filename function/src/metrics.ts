@@ -20,7 +20,7 @@ export function createMetrics(queue: () => QueueState = () => ({ queued: 0, busy
     inferenceSeconds: new Histogram({ name: 'classifier_inference_duration_seconds', help: 'Model predict time in a worker', buckets: LATENCY_BUCKETS, registers: [registry] }),
     inflight: new Gauge({ name: 'classifier_inflight_requests', help: 'Classification requests being served now', registers: [registry] }),
     modelLoadSeconds: new Gauge({ name: 'classifier_model_load_seconds', help: 'Model load and warm-up time (slowest worker)', registers: [registry] }),
-    backendInfo: new Gauge({ name: 'classifier_backend_info', help: 'TensorFlow.js backend, model and worker count (value 1)', labelNames: ['backend', 'simd', 'model', 'workers'], registers: [registry] }),
+    backendInfo: new Gauge({ name: 'classifier_backend_info', help: 'Inference engine (onnxruntime, or a TensorFlow.js backend), model and worker count (value 1)', labelNames: ['backend', 'simd', 'model', 'workers'], registers: [registry] }),
     workerRss: new Gauge({ name: 'classifier_worker_resident_memory_bytes', help: 'Resident memory of each worker process', labelNames: ['worker'], registers: [registry] }),
     // The names the stack's Prometheus rules and the Grafana dashboard read (issue 13): keep them.
     queueDepth: new Gauge({ name: 'edgefaas_queue_depth', help: 'Requests waiting for a free worker', registers: [registry], collect() { this.set(queue().queued); } }),

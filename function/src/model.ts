@@ -4,69 +4,17 @@
  * features (`avg_pool`) it is computed from. A small head trained on those features (catdog)
  * runs on the second output, so serving it never loads the base twice.
  */
-import { open, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { INPUT_SIZE } from './input.ts';
+import { FEATURE_SIZE, INPUT_SIZE } from './input.ts';
 import { tf } from './backend.ts';
+import { loadLabels, readLayersModelFiles } from './engine/files.ts';
+
+export { FEATURE_SIZE, loadLabels };
 
 export const FEATURE_LAYER = 'avg_pool';
-export const FEATURE_SIZE = 2048;
-
-interface ModelJson {
-  modelTopology: object;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string;
-  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-}
 
 /** A tfjs layers model from a directory holding model.json and its weight shards. */
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
-  let json: ModelJson;
-  try {
-    json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as ModelJson;
-  } catch (err) {
-    throw new Error(`cannot read ${join(dir, 'model.json')} (${(err as Error).message}); run \`npm run fetch-model\` or set MODEL_DIR`);
-  }
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const files: string[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) files.push(join(dir, p));
-  }
-  // Shards are read straight into one buffer: concatenating copies would hold the weights
-  // two or three times over at the moment of peak memory.
-  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
-  const weightData = new ArrayBuffer(sizes.reduce((a, b) => a + b, 0));
-  let offset = 0;
-  for (const [i, f] of files.entries()) {
-    const fh = await open(f, 'r');
-    try {
-      const { bytesRead } = await fh.read(new Uint8Array(weightData, offset, sizes[i]!), 0, sizes[i]!, 0);
-      if (bytesRead !== sizes[i]) throw new Error(`short read of ${f}`);
-    } finally {
-      await fh.close();
-    }
-    offset += sizes[i]!;
-  }
-  const handler = tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: specs,
-    weightData,
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
-  });
-  return tf.loadLayersModel(handler);
-}
-
-/** ImageNet labels: labels.json maps "0".."999" to names (or is an array). */
-export async function loadLabels(dir: string): Promise<string[]> {
-  const raw = JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')) as Record<string, string> | string[];
-  if (Array.isArray(raw)) return raw;
-  return Object.keys(raw)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => raw[k]!);
+  return tf.loadLayersModel(tf.io.fromMemory(await readLayersModelFiles(dir)));
 }
 
 export interface ResNet50Output {

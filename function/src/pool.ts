@@ -13,6 +13,10 @@ import type { FromWorker, ToWorker, WorkerSettings } from './protocol.ts';
 export interface PoolInfo {
   backend: string;
   simd: boolean;
+  /** Intra-op threads per inference. */
+  threads: number;
+  /** Why faster engines were not used (empty when the first one started). */
+  passedOver: string[];
   workers: number;
   labels: string[];
   /** Every model the workers answer, with its labels. */
@@ -139,6 +143,8 @@ export class WorkerPool {
     this.info = {
       backend: first.backend,
       simd: first.simd,
+      threads: first.threads,
+      passedOver: first.passedOver,
       workers: this.count,
       labels: first.labels,
       models: first.models,

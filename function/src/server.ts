@@ -230,6 +230,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
         ready: inference.ready,
         backend: info?.backend ?? null,
         simd: info?.simd ?? null,
+        threads: info?.threads ?? null,
         workers: config.workers,
         workers_ready: inference.stats().ready,
         model_load_seconds: info?.loadSeconds ?? null,

@@ -1,9 +1,10 @@
 /**
- * A worker process: loads the model once, warms it, then classifies preprocessed inputs sent
- * by the server (pool.ts). wasm runs one thread per process, so each core gets its own worker.
+ * A worker process: starts the inference engine, loads the model once, warms it, then
+ * classifies preprocessed inputs sent by the server (pool.ts). Each inference uses one thread
+ * (ENGINE_THREADS to change), so each core gets its own worker.
  */
-import { initBackend } from './backend.ts';
 import { loadClassifier, warm } from './classifier.ts';
+import { startEngine } from './engine/select.ts';
 import type { ToWorker, FromWorker, WorkerSettings } from './protocol.ts';
 
 function send(msg: FromWorker): void {
@@ -13,20 +14,29 @@ function send(msg: FromWorker): void {
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.EDGEFAAS_WORKER ?? '{}') as WorkerSettings;
   const started = performance.now();
-  const { backend, simd } = await initBackend(settings.backend);
-  const classifier = await loadClassifier(settings.model, settings.modelDir, settings.headDir);
-  warm(classifier);
-  send({ type: 'ready', backend, simd, labels: classifier.labels, models: classifier.models, loadSeconds: (performance.now() - started) / 1000, rssBytes: process.memoryUsage.rss() });
+  const { engine, passedOver } = await startEngine({ prefer: settings.backend, modelDir: settings.modelDir, threads: settings.threads });
+  const classifier = await loadClassifier(engine, settings.model, settings.modelDir, settings.headDir);
+  await warm(classifier);
+  send({
+    type: 'ready',
+    backend: engine.name,
+    simd: engine.simd,
+    threads: engine.threads,
+    passedOver,
+    labels: classifier.labels,
+    models: classifier.models,
+    loadSeconds: (performance.now() - started) / 1000,
+    rssBytes: process.memoryUsage.rss(),
+  });
 
+  // One request at a time (the pool sends the next after this answer), so inferences never overlap.
   process.on('message', (msg: ToWorker) => {
     if (msg.type !== 'classify') return;
     const t = performance.now();
-    try {
-      const { scores, imagenetTop1 } = classifier.classify(msg.input, msg.model);
-      send({ type: 'result', id: msg.id, scores, imagenetTop1, inferMs: performance.now() - t, rssBytes: process.memoryUsage.rss() });
-    } catch (err) {
-      send({ type: 'error', id: msg.id, error: (err as Error).message });
-    }
+    classifier.classify(msg.input, msg.model).then(
+      ({ scores, imagenetTop1 }) => send({ type: 'result', id: msg.id, scores, imagenetTop1, inferMs: performance.now() - t, rssBytes: process.memoryUsage.rss() }),
+      (err: Error) => send({ type: 'error', id: msg.id, error: err.message }),
+    );
   });
 }
 

@@ -10,8 +10,9 @@ import { probePool } from './cluster-pool.ts';
 
 export function makeDownCommand(): Command {
   return new Command('down')
-    .description('remove the OpenFaaS stack, its functions and the registry service; every node leaves the swarm (Docker stays)')
-    .action(async (_o: unknown, cmd: Command) => {
+    .description('remove what edgefaas made: its functions, the OpenFaaS stack, the registry service and secrets; nodes leave a swarm edgefaas created (Docker stays)')
+    .option('--purge', 'also put back the /etc/docker/daemon.json each node had before edgefaas, and remove its record there')
+    .action(async (o: { purge?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       if (!ctx.opts.yes && !ctx.opts.dryRun) {
@@ -30,6 +31,7 @@ export function makeDownCommand(): Command {
           },
           dryRun: ctx.opts.dryRun,
           log: (l: string) => ctx.info(l),
+          purge: !!o.purge,
         };
         // A dry run lists the commands it would run; a real run shows a row per node, then the summary.
         let r: DownResult;

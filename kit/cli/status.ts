@@ -15,7 +15,8 @@ export function makeStatusCommand(): Command {
       try {
         const s = await orchestratorFor(spec).status({ spec, runner: (n) => pool.runner(n), gatewayUrl: await clusterGatewayUrl(spec, ctx.env) });
         ctx.result(pool.redactor.redactValue(s), pool.redactor.redact(formatStatus(s)));
-        if (!s.manager) process.exitCode = 1;
+        // A gateway that does not answer is a cluster that does not work: scripts see it in the code.
+        if (!s.manager || !s.gatewayHealthy) process.exitCode = 1;
       } finally {
         await pool.closeAll();
       }

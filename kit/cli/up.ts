@@ -14,7 +14,8 @@ export function makeUpCommand(): Command {
   return new Command('up')
     .description('the orchestrator cluster.yaml names (Docker Swarm or k3s) on every node, a registry and OpenFaaS: re-runnable, nodes in parallel')
     .option('--wait <seconds>', 'how long to wait for the gateway to answer', '300')
-    .action(async (o: { wait: string }, cmd: Command) => {
+    .option('--adopt', 'deploy into the swarm the first manager already runs, which edgefaas did not create (down then removes only what edgefaas added)')
+    .action(async (o: { wait: string; adopt?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       const orchestrator = orchestratorFor(spec);
@@ -33,6 +34,8 @@ export function makeUpCommand(): Command {
           log: (line: string) => ctx.info(pool.redactor.redact(line)),
           passwordFile: gatewayPasswordFile(spec, ctx.env),
           gatewayWaitMs: wait * 1000,
+          adopt: !!o.adopt,
+          secrets: pool.redactor,
           resolve: { sshConfig: await clusterSshConfig(spec, ctx.env), env: ctx.env },
         };
         // A dry run lists the commands it would run, in order; a real run shows a row per node.

@@ -62,3 +62,41 @@ export function mergeDaemonJson(existing: string | undefined, needs: DaemonJsonN
   const changed = added.length > 0;
   return { text: changed ? `${JSON.stringify(config, null, 2)}\n` : (existing ?? ''), changed, added };
 }
+
+/**
+ * Keys dockerd re-reads on SIGHUP (Docker's "configuration reload behavior"); any other key, such as
+ * log-driver and log-opts, takes a restart of dockerd, which restarts its containers.
+ */
+const RELOADABLE = new Set([
+  'debug', 'labels', 'live-restore', 'max-concurrent-downloads', 'max-concurrent-uploads', 'max-download-attempts',
+  'default-runtime', 'runtimes', 'authorization-plugins', 'insecure-registries', 'registry-mirrors', 'shutdown-timeout', 'features',
+]);
+
+function objectOf(text: string | null | undefined): Record<string, unknown> {
+  if (!text || !text.trim()) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The keys that differ between two daemon.json texts and that SIGHUP does not apply. */
+export function keysNeedingRestart(before: string | null | undefined, after: string | null | undefined): string[] {
+  const a = objectOf(before);
+  const b = objectOf(after);
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !RELOADABLE.has(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+/** `docker info --format '{{json .RegistryConfig}}'`: what the running dockerd really trusts. */
+export interface RegistryConfig {
+  IndexConfigs?: Record<string, { Secure?: boolean; Mirrors?: string[] }>;
+  Mirrors?: string[] | null;
+}
+
+/** The needed registries the running dockerd does not treat as insecure yet (none known when it could not be asked). */
+export function registriesNotApplied(running: RegistryConfig | undefined, needs: DaemonJsonNeeds): string[] {
+  if (!running) return [];
+  return needs.insecureRegistries.filter((r) => running.IndexConfigs?.[r]?.Secure !== false);
+}

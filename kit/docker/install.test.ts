@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerFacts } from './facts.ts';
-import { dockerSteps } from './install.ts';
+import { emptyState } from '../nodes/state.ts';
+import { dockerPlan, dockerSteps, sha256 } from './install.ts';
 
 const bare: DockerFacts = {
   arch: 'aarch64', userland: 'arm64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
@@ -13,7 +14,7 @@ describe('dockerSteps', () => {
   it('on a bare Debian node with systemd: daemon.json first, docker.io, enable, wait, docker group', () => {
     const steps = dockerSteps('pi-2', bare, needs);
     expect(steps.map((s) => s.command)).toEqual([
-      `mkdir -p /etc/docker && { [ ! -e /etc/docker/daemon.json ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && printf '%s' '${merged}' > /etc/docker/daemon.json.edgefaas-new && mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json`,
+      'mkdir -p /etc/docker && { [ ! -e /etc/docker/daemon.json ] || [ -e /etc/docker/daemon.json.edgefaas-backup ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && cat > /etc/docker/daemon.json.edgefaas-new && mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json',
       'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates' +
         ' $(for p in docker-cli; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)',
       'systemctl enable --now docker',
@@ -21,6 +22,8 @@ describe('dockerSteps', () => {
       'u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"; usermod -aG docker "$u"',
     ]);
     expect(steps.every((s) => s.sudo)).toBe(true);
+    // The file's content goes on stdin, never in the command line (ps, --verbose, --dry-run show that).
+    expect(steps[0]!.stdin).toBe(merged);
   });
 
   it('without systemd uses the init script and cgroupfs-mount', () => {
@@ -34,15 +37,50 @@ describe('dockerSteps', () => {
     expect(steps[1]!.command).toBe('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-ce docker-ce-cli containerd.io');
   });
 
-  it('leaves a node that runs Docker as it is, but for a daemon.json merge applied by reload', () => {
-    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
+  it('applies a merge that only touches reloadable keys by SIGHUP', () => {
+    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"log-driver":"journald"}' };
     const steps = dockerSteps('pi-2', running, needs);
     expect(steps.map((s) => s.title)).toEqual([
-      'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000, log rotation)',
+      'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000)',
       'reload docker (picks up insecure-registries; running containers untouched)',
       'wait for dockerd',
     ]);
     expect(steps[1]!.command).toBe('kill -HUP "$(cat /var/run/docker.pid)"');
+  });
+
+  it('restarts dockerd, and says so, when log-opts change (SIGHUP does not apply them)', () => {
+    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
+    const steps = dockerSteps('pi-2', running, needs);
+    expect(steps.map((s) => s.title)).toEqual([
+      'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000, log rotation)',
+      'restart docker to apply /etc/docker/daemon.json (log-driver, log-opts not reloaded by SIGHUP): running containers restart',
+      'wait for dockerd',
+    ]);
+    expect(steps[1]!.command).toBe('systemctl restart docker');
+  });
+
+  it("records the user's original file before the first change, and keeps that first record", () => {
+    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
+    const plan = dockerPlan('pi-2', running, needs, { state: emptyState('lab'), registryConfig: { IndexConfigs: {} } });
+    expect(plan.steps[0]!.title).toBe('record the original /etc/docker/daemon.json in /var/lib/edgefaas/state.json');
+    expect(JSON.parse(plan.steps[0]!.stdin!).files).toEqual({ '/etc/docker/daemon.json': { original: '{"debug":true}' } });
+    expect(plan.state!.daemonJsonApplied).toBe(sha256(merged.replace('"insecure-registries"', '"debug": true,\n  "insecure-registries"')));
+    const later = dockerPlan('pi-2', { ...running, daemonJson: merged }, { insecureRegistries: ['10.0.0.99:5000'] }, { state: plan.state!, registryConfig: { IndexConfigs: { '10.0.0.11:5000': { Secure: false } } } });
+    expect(later.state!.files['/etc/docker/daemon.json']).toEqual({ original: '{"debug":true}' });
+  });
+
+  it('applies a file an interrupted run wrote but dockerd never picked up (docker info is what counts)', () => {
+    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: merged };
+    const state = { ...emptyState('lab'), files: { '/etc/docker/daemon.json': { original: null } } };
+    const steps = dockerSteps('pi-2', running, needs, { state, registryConfig: { IndexConfigs: { 'docker.io': { Secure: true } } } });
+    expect(steps.map((s) => s.title)).toEqual([
+      'restart docker to apply /etc/docker/daemon.json (log-driver, log-opts not reloaded by SIGHUP): running containers restart',
+      'wait for dockerd',
+      'record that dockerd runs with /etc/docker/daemon.json in /var/lib/edgefaas/state.json',
+    ]);
+    // Once docker info shows the registry and the record says applied: nothing.
+    const applied = { ...state, daemonJsonApplied: sha256(merged) };
+    expect(dockerSteps('pi-2', running, needs, { state: applied, registryConfig: { IndexConfigs: { '10.0.0.11:5000': { Secure: false } } } })).toEqual([]);
   });
 
   it('plans nothing for a node that is already done', () => {

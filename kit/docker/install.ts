@@ -1,7 +1,21 @@
 import type { Step } from '../plan/types.ts';
 import type { DockerFacts } from './facts.ts';
-import { mergeDaemonJson, type DaemonJsonNeeds } from './daemon-json.ts';
-import { shq } from './shell.ts';
+import { createHash } from 'node:crypto';
+import { keysNeedingRestart, mergeDaemonJson, registriesNotApplied, type DaemonJsonNeeds, type RegistryConfig } from './daemon-json.ts';
+import { rememberOriginal, saveStateStep, type NodeStateFile } from '../nodes/state.ts';
+
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+/** What edgefaas knows beyond the probe: its record on the node, and what the running dockerd trusts. */
+export interface DaemonContext {
+  state: NodeStateFile;
+  /** From `docker info` (undefined when dockerd is not running). */
+  registryConfig?: RegistryConfig;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 export class UnsupportedOsError extends Error {
   override name = 'UnsupportedOsError';
@@ -14,26 +28,38 @@ const APT_ENV = 'DEBIAN_FRONTEND=noninteractive';
 /**
  * Steps that bring Docker to a node: install where missing (apt: docker.io, or docker-ce when
  * Docker's own repository is configured), merge daemon.json, start and enable it with the node's
- * service manager, add the SSH user to the docker group. A node that already runs Docker only gets
- * the daemon.json merge, applied with a reload (SIGHUP), never a restart.
+ * service manager, add the SSH user to the docker group.
+ *
+ * daemon.json converges on what dockerd really runs with, not on the file alone: a file written by
+ * a run that was cut off before dockerd picked it up (docker info does not show the registry, or
+ * the node's record has not seen it applied) is applied by this run. Applied by SIGHUP when every
+ * changed key is reloadable, else by a restart of dockerd, which the step's title says (it restarts
+ * containers). The user's original file is recorded in the node's state (and kept as
+ * daemon.json.edgefaas-backup) before the first change only.
  */
-export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonNeeds): Step[] {
+export function dockerPlan(node: string, facts: DockerFacts, needs: DaemonJsonNeeds, ctx?: DaemonContext): { steps: Step[]; state?: NodeStateFile } {
   const steps: Step[] = [];
   if (!facts.dockerInstalled && !APT_OSES.includes(facts.os)) {
     throw new UnsupportedOsError(
       `${node} runs ${facts.os}, which edgefaas cannot install Docker on (it knows apt: Debian, Raspberry Pi OS, Ubuntu); install Docker on it by hand, then run: edgefaas up`,
     );
   }
+  let state = ctx?.state;
 
   const merge = mergeDaemonJson(facts.daemonJson, needs, node);
   if (merge.changed) {
+    if (state && !state.files[DAEMON_JSON]) {
+      state = rememberOriginal(state, DAEMON_JSON, facts.daemonJson);
+      steps.push(saveStateStep(state, `the original ${DAEMON_JSON}`));
+    }
     steps.push({
-      title: `merge /etc/docker/daemon.json (${merge.added.join(', ')})`,
+      title: `merge ${DAEMON_JSON} (${merge.added.join(', ')})`,
       command:
         'mkdir -p /etc/docker && ' +
-        '{ [ ! -e /etc/docker/daemon.json ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && ' +
-        `printf '%s' ${shq(merge.text)} > /etc/docker/daemon.json.edgefaas-new && ` +
-        'mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json',
+        // The first backup is the user's file: a later change never overwrites it.
+        `{ [ ! -e ${DAEMON_JSON} ] || [ -e ${DAEMON_JSON}.edgefaas-backup ] || cp -p ${DAEMON_JSON} ${DAEMON_JSON}.edgefaas-backup; } && ` +
+        `cat > ${DAEMON_JSON}.edgefaas-new && mv ${DAEMON_JSON}.edgefaas-new ${DAEMON_JSON}`,
+      stdin: merge.text,
       sudo: true,
     });
   }
@@ -54,6 +80,13 @@ export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonN
     });
   }
 
+  const fileNow = merge.text;
+  // Does the running dockerd run with the file? Not when an earlier run wrote it and was cut off.
+  const notApplied = facts.dockerRunning && ctx !== undefined && (
+    registriesNotApplied(ctx.registryConfig, needs).length > 0 ||
+    (state?.files[DAEMON_JSON] !== undefined && state.daemonJsonApplied !== sha256(fileNow))
+  );
+  let applied = false;
   if (!facts.dockerRunning) {
     steps.push(
       facts.serviceManager === 'systemd'
@@ -64,15 +97,34 @@ export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonN
             sudo: true,
           },
     );
-  } else if (merge.changed) {
-    steps.push({
-      title: 'reload docker (picks up insecure-registries; running containers untouched)',
-      command: 'kill -HUP "$(cat /var/run/docker.pid)"',
-      sudo: true,
-    });
+    applied = true;
+  } else if (merge.changed || notApplied) {
+    // What dockerd runs with now: the file before this run's merge, or (when an earlier run's
+    // write never reached dockerd) the file as it was before edgefaas first changed it.
+    const running = notApplied && state?.files[DAEMON_JSON] ? state.files[DAEMON_JSON].original : facts.daemonJson;
+    const restartFor = keysNeedingRestart(running, fileNow);
+    if (restartFor.length) {
+      steps.push({
+        title: `restart docker to apply ${DAEMON_JSON} (${restartFor.join(', ')} not reloaded by SIGHUP): running containers restart`,
+        command: facts.serviceManager === 'systemd' ? 'systemctl restart docker' : 'service docker restart',
+        sudo: true,
+        timeoutMs: 120_000,
+      });
+    } else {
+      steps.push({
+        title: 'reload docker (picks up insecure-registries; running containers untouched)',
+        command: 'kill -HUP "$(cat /var/run/docker.pid)"',
+        sudo: true,
+      });
+    }
+    applied = true;
   }
 
-  if (!facts.dockerRunning || merge.changed) steps.push(waitForDockerStep());
+  if (applied) steps.push(waitForDockerStep());
+  if (state && (applied || merge.changed) && state.daemonJsonApplied !== sha256(fileNow) && (state.files[DAEMON_JSON] || merge.changed)) {
+    state = { ...state, daemonJsonApplied: sha256(fileNow) };
+    steps.push(saveStateStep(state, `that dockerd runs with ${DAEMON_JSON}`));
+  }
 
   if (!facts.userInDockerGroup) {
     steps.push({
@@ -81,7 +133,12 @@ export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonN
       sudo: true,
     });
   }
-  return steps;
+  return { steps, state };
+}
+
+/** dockerPlan's steps alone. */
+export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonNeeds, ctx?: DaemonContext): Step[] {
+  return dockerPlan(node, facts, needs, ctx).steps;
 }
 
 export function waitForDockerStep(seconds = 60): Step {

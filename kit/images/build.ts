@@ -54,11 +54,16 @@ export class MissingInputError extends Error {
   override name = 'MissingInputError';
 }
 
+const partial = (rel: string) => rel.split('/').some((s) => s.startsWith('.fetch-model-') || s.endsWith('.tmp') || s.includes('.tmp-'));
+/** resnet50/resnet50.onnx and the files recorded beside it (scripts/onnx/make.ts). */
+const isOnnxModel = (rel: string) => /(^|\/)[^/]+\.onnx(\.[a-z0-9.]+)?$/.test(rel);
+
 /** Builds the function image for each platform, one at a time (no buildx needed). */
 export async function buildImages(r: BuildRequest): Promise<BuildResult> {
   const repository = r.repository ?? DEFAULT_REPOSITORY;
   await ensureFunctionBuilt(r.appDir, r.log);
   await mustExist(r.modelsDir, 'the model cache', 'npm run fetch-model');
+  if (r.platforms.some((p) => p.onnxRuntime)) await mustExist(join(r.modelsDir, 'resnet50', 'resnet50.onnx'), 'the ONNX model', 'npm run fetch-model');
   const appPackage = await fs.readFile(join(r.appDir, 'package.json'), 'utf8').catch(() => JSON.stringify({ type: 'module' }));
   const bundledModels = join(r.appDir, 'models');
   const hasBundledModels = await fs.access(bundledModels).then(() => true, () => false);
@@ -75,7 +80,9 @@ export async function buildImages(r: BuildRequest): Promise<BuildResult> {
       files: { [`layers/app${APP}/package.json`]: appPackage },
       parts: [
         { from: join(deps, 'node_modules'), to: `layers/deps${APP}/node_modules` },
-        { from: r.modelsDir, to: `layers/models${MODELS}`, skip: (rel) => rel.split('/').some((s) => s.startsWith('.fetch-model-') || s.endsWith('.tmp')) },
+        // The Keras model serves every platform (tfjs); the ONNX one only where ONNX Runtime runs, in its own layer.
+        { from: r.modelsDir, to: `layers/models${MODELS}`, skip: (rel) => partial(rel) || isOnnxModel(rel) },
+        ...(p.onnxRuntime ? [{ from: r.modelsDir, to: `layers/onnx${MODELS}`, skip: (rel: string) => partial(rel) || !(isOnnxModel(rel) || !rel.includes('/')) }] : []),
         { from: join(r.appDir, 'dist'), to: `layers/app${APP}/dist`, skip: (rel) => rel.endsWith('.map') || rel === SOURCES_STAMP },
         // The function's own small models (the catdog head) travel with its code.
         ...(hasBundledModels ? [{ from: bundledModels, to: `layers/app${APP}/models` }] : []),

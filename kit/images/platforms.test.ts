@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { PLATFORMS, parsePlatform, platformByDebianArch, platformMatches, platformString } from './platforms.ts';
 
 describe('image platforms', () => {
-  const rows: Array<[debianArch: string, machine: string, platform: string, npmCpu: string]> = [
-    ['amd64', 'x86_64', 'linux/amd64', 'x64'],
-    ['armhf', 'armv7l', 'linux/arm/v7', 'arm'],
-    ['arm64', 'aarch64', 'linux/arm64', 'arm64'],
+  const rows: Array<[debianArch: string, machine: string, platform: string, npmCpu: string, onnxRuntime: boolean]> = [
+    ['amd64', 'x86_64', 'linux/amd64', 'x64', true],
+    ['armhf', 'armv7l', 'linux/arm/v7', 'arm', false],
+    ['arm64', 'aarch64', 'linux/arm64', 'arm64', true],
   ];
-  it.each(rows)('%s userland is %s / %s with npm --cpu=%s', (arch, machine, platform, cpu) => {
+  it.each(rows)('%s userland is %s / %s with npm --cpu=%s, ONNX Runtime %s', (arch, machine, platform, cpu, ort) => {
     const p = platformByDebianArch(arch);
+    expect(p.onnxRuntime).toBe(ort);
     expect(platformString(p)).toBe(platform);
     expect(p.npmCpu).toBe(cpu);
     expect(parsePlatform(machine)).toBe(p);

@@ -9,10 +9,12 @@ const run = promisify(execFile);
 
 /** What function/ imports at run time; everything else in package.json is the kit's. */
 export const RUNTIME_DEPS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'busboy', 'prom-client', 'sharp'] as const;
+/** Added where the platform has ONNX Runtime (platforms.ts): its package ships every OS's binaries, pruned to one. */
+export const ONNX_RUNTIME_DEP = 'onnxruntime-node';
 
 /** Files no running function reads: they only make the layer bigger. */
 const PRUNE = /(\.map|\.d\.ts|\.d\.mts|\.md|\.markdown|\.ts)$/i;
-const PRUNE_VERSION = 1;
+const PRUNE_VERSION = 2;
 
 export class StageError extends Error {
   override name = 'StageError';
@@ -43,7 +45,7 @@ export async function stageNodeModules(o: {
   cacheDir: string;
   log?: (line: string) => void;
 }): Promise<string> {
-  const deps = await runtimeDependencies(o.repoRoot);
+  const deps = await runtimeDependencies(o.repoRoot, [...RUNTIME_DEPS, ...(o.platform.onnxRuntime ? [ONNX_RUNTIME_DEP] : [])]);
   const key = createHash('sha256')
     .update(JSON.stringify({ deps, cpu: o.platform.npmCpu, prune: PRUNE_VERSION }))
     .digest('hex')
@@ -66,6 +68,7 @@ export async function stageNodeModules(o: {
   if (!(await exists(sharpBinary))) {
     throw new StageError(`npm did not install sharp's prebuilt binary for linux/${o.platform.npmCpu} (${sharpBinary} missing)`);
   }
+  if (o.platform.onnxRuntime) await keepOneOnnxBinary(join(tmp, 'node_modules', ONNX_RUNTIME_DEP), o.platform.npmCpu);
   await prune(join(tmp, 'node_modules'));
   await fs.rm(join(tmp, 'node_modules', '.bin'), { recursive: true, force: true });
   await fs.rm(join(tmp, 'node_modules', '.package-lock.json'), { force: true });
@@ -73,6 +76,24 @@ export async function stageNodeModules(o: {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.rename(tmp, dir);
   return dir;
+}
+
+/**
+ * onnxruntime-node holds linux, darwin and win32 binaries for x64 and arm64 (~110 MB): keep
+ * linux/<cpu> only. Its install script (CUDA downloads) never runs here (--ignore-scripts).
+ */
+async function keepOneOnnxBinary(pkg: string, cpu: string): Promise<void> {
+  const bin = join(pkg, 'bin', 'napi-v6');
+  const keep = join(bin, 'linux', cpu);
+  if (!(await exists(join(keep, 'onnxruntime_binding.node')))) {
+    throw new StageError(`npm did not install onnxruntime-node's binary for linux/${cpu} (${keep}/onnxruntime_binding.node missing)`);
+  }
+  for (const os of await fs.readdir(bin)) {
+    for (const arch of await fs.readdir(join(bin, os))) {
+      if (join(bin, os, arch) !== keep) await fs.rm(join(bin, os, arch), { recursive: true, force: true });
+    }
+    if (os !== 'linux') await fs.rm(join(bin, os), { recursive: true, force: true });
+  }
 }
 
 async function prune(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { FunctionNotFoundError, GatewayError, GatewayUnreachableError, type GatewayClient } from '../gateway/index.ts';
 import { checkTimeouts, toDeployment } from './deployment.ts';
 import { GATEWAY_UPSTREAM_TIMEOUT_MS } from './functions.ts';
-import { parseAnswer, type Prediction } from './invoke.ts';
+import { appearingAnswer, parseAnswer, type Prediction } from './invoke.ts';
 import type { Stack } from './stack.ts';
 
 export interface SmokeTest {
@@ -90,16 +90,25 @@ export async function deployStack(r: DeployRequest): Promise<DeployedFunction[]>
   for (const d of out) {
     const smoke = r.smoke?.[d.name];
     if (!smoke) continue;
-    const top = await smokeTest(r.gateway, d.name, smoke, deadline, pollMs);
+    const top = await smokeTest(r.gateway, d.name, smoke, deadline, pollMs, r.log);
     d.smoke = { photo: smoke.name, top };
     r.log?.(`${d.name}: ${smoke.name} -> ${top.label} ${top.score.toFixed(3)}`);
   }
   return out;
 }
 
-/** A real photo through the gateway; replicas still loading the model answer 502/503, so retry until the deadline. */
-async function smokeTest(gateway: GatewayClient, name: string, s: SmokeTest, deadline: number, pollMs: number): Promise<Prediction> {
+/**
+ * A real photo through the gateway, retried until the deadline while the function is still
+ * appearing: replicas loading the model answer 503/429, and a task not yet in Swarm's DNS gives 502
+ * (direct path) or faas-swarm's 404/500 (see appearingAnswer). Said once, so the wait is explained.
+ */
+async function smokeTest(gateway: GatewayClient, name: string, s: SmokeTest, deadline: number, pollMs: number, log?: (line: string) => void): Promise<Prediction> {
   let last = '';
+  let told = false;
+  const retrying = (why: string) => {
+    if (!told) log?.(`${name}: smoke test got ${why}; the function is still starting or not yet in Swarm's DNS, retrying until the deploy deadline`);
+    told = true;
+  };
   for (;;) {
     try {
       const res = await gateway.invoke(name, s.photo, { headers: { 'Content-Type': 'image/jpeg' } });
@@ -113,12 +122,15 @@ async function smokeTest(gateway: GatewayClient, name: string, s: SmokeTest, dea
         return top;
       }
       last = `${res.status} ${res.body.toString('utf8').slice(0, 200)}`;
-      if (res.status !== 503 && res.status !== 429) throw new DeployError(`smoke test failed: function ${name} answered ${last}; run: edgefaas invoke ${name} PHOTO`);
+      const appearing = appearingAnswer(name, res.status, res.body.toString('utf8'));
+      if (res.status !== 503 && res.status !== 429 && !appearing) throw new DeployError(`smoke test failed: function ${name} answered ${last}; run: edgefaas invoke ${name} PHOTO`);
+      retrying(appearing ?? `${res.status}`);
     } catch (e) {
       // A replica that is still starting: no such function yet, 502, or the connection reset.
       const retryable = e instanceof FunctionNotFoundError || e instanceof GatewayUnreachableError || (e instanceof GatewayError && e.status === 502);
       if (!retryable) throw e;
       last = e.message;
+      retrying(e instanceof GatewayError && e.status === 502 ? '502 from the gateway' : e.message);
     }
     if (Date.now() > deadline) throw new DeployError(`smoke test failed: function ${name} did not answer ${s.name} in time (last: ${last}); run: edgefaas status`);
     await sleep(pollMs);

@@ -48,6 +48,26 @@ describe('renderSwarmStack', () => {
     expect(s.prometheus.ports[0].mode).toBe('host');
   });
 
+  it('without IPVS routes invocations gateway -> faas-swarm -> tasks.NAME; with IPVS keeps the direct path', () => {
+    const without = services({ ...base, ipvs: false });
+    expect(without.gateway.environment.direct_functions).toBe('false');
+    expect(without['faas-swarm'].environment.dnsrr).toBe('true');
+    expect(without['faas-swarm'].deploy.endpoint_mode).toBe('dnsrr');
+    const withIpvs = services(base);
+    expect(withIpvs.gateway.environment.direct_functions).toBe('true');
+    expect(withIpvs['faas-swarm'].environment.dnsrr).toBe('false');
+    // The gateway has no dnsrr setting: the compose file's old one was never read.
+    expect(without.gateway.environment.dnsrr).toBeUndefined();
+  });
+
+  it('gives a stack without nats no NATS settings and no queue-worker', () => {
+    const s = services({ ...base, images: { nats: null } });
+    expect(s.gateway.environment.faas_nats_address).toBeUndefined();
+    expect(s.gateway.environment.faas_nats_port).toBeUndefined();
+    expect(s['queue-worker']).toBeUndefined();
+    expect(services(base).gateway.environment).toMatchObject({ faas_nats_address: 'nats', faas_nats_port: '4222' });
+  });
+
   it('applies image overrides and leaves out services set to null', () => {
     const s = services({ ...base, images: { gateway: '127.0.0.1:5000/edgefaas/standin-gateway:1', 'faas-swarm': null, nats: null } });
     expect(s.gateway.image).toBe('127.0.0.1:5000/edgefaas/standin-gateway:1');
@@ -75,13 +95,16 @@ describe('renderSwarmStack', () => {
 describe('stack steps', () => {
   it('writes the files then deploys stack func', () => {
     const steps = deployStackSteps(renderSwarmStack(base));
-    expect(steps[0]!.command).toMatch(/^mkdir -p \/var\/lib\/edgefaas\/stack && printf '%s' '# Rendered by edgefaas up/);
+    // The files' contents go on stdin, never in the command line.
+    expect(steps[0]!.command).toBe('sh -s');
+    expect(steps[0]!.stdin).toContain(`base64 -d > /var/lib/edgefaas/stack/openfaas.yml.edgefaas-new <<'EDGEFAAS_EOF'`);
+    expect(steps[0]!.stdin).toContain(Buffer.from('# Rendered by edgefaas up').toString('base64').slice(0, 24));
     expect(steps[1]!.command).toBe('cd /var/lib/edgefaas/stack && docker stack deploy --prune --compose-file openfaas.yml func');
   });
 
   it('creates only the missing secrets, from stdin', () => {
     const steps = createSecretSteps({ user: false, password: true }, 'pw-123456');
-    expect(steps).toEqual([{ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: 'pw-123456', sudo: true }]);
+    expect(steps).toEqual([{ title: 'create secret basic-auth-password', command: 'docker secret create --label edgefaas.owned=true basic-auth-password -', stdin: 'pw-123456', sudo: true }]);
   });
 });
 

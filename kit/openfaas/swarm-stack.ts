@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Step } from '../plan/types.ts';
-import { shq } from '../docker/shell.ts';
+import { writeFilesStdin } from '../docker/shell.ts';
 import { ARCH_VARIANT_SERVICES, tagSuffixFor } from './swarm-stack-images.ts';
 
 export const STACK_NAME = 'func';
@@ -60,6 +60,7 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
       for (const p of svc.ports ?? []) p.mode = 'host';
     }
   }
+  routeInvocations(doc.services, o.ipvs);
   // Configs no remaining service uses are left out (with their files).
   const used = new Set(Object.values(doc.services).flatMap((svc) => (svc.configs ?? []).map((c: { source: string }) => c.source)));
   for (const key of Object.keys(doc.configs)) {
@@ -84,14 +85,32 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
   return { files: { 'openfaas.yml': header + stringify(doc, { lineWidth: 0 }), ...configs }, hash, services: Object.keys(doc.services) };
 }
 
+/**
+ * Where invocations go (shared/reference/openfaas-gateway.md, "Measured on a lab swarm"): the gateway
+ * reads no `dnsrr` and with direct_functions=true calls http://NAME:8080, a VIP, which needs IPVS.
+ * Without IPVS it hands calls to faas-swarm (direct_functions=false), which with dnsrr=true resolves
+ * tasks.NAME. A gateway given NATS settings exits when NATS is absent, so a stack without nats gets
+ * none, and no queue-worker (it only relays from NATS).
+ */
+function routeInvocations(services: Record<string, Service>, ipvs: boolean): void {
+  const gw = services.gateway?.environment;
+  const provider = services['faas-swarm']?.environment;
+  if (gw) gw.direct_functions = String(ipvs);
+  if (provider) provider.dnsrr = String(!ipvs);
+  if (!services.nats) {
+    if (gw) {
+      delete gw.faas_nats_address;
+      delete gw.faas_nats_port;
+    }
+    delete services['queue-worker'];
+  }
+}
+
 /** Writes the rendered files on the manager and deploys them as stack "func". */
 export function deployStackSteps(stack: RenderedStack): Step[] {
-  const writes = Object.entries(stack.files).map(([path, content]) => {
-    const target = `${STACK_DIR}/${path}`;
-    return `mkdir -p ${shq(target.slice(0, target.lastIndexOf('/')))} && printf '%s' ${shq(content)} > ${shq(target)}`;
-  });
+  const files = Object.fromEntries(Object.entries(stack.files).map(([path, content]) => [`${STACK_DIR}/${path}`, content]));
   return [
-    { title: `write the stack files to ${STACK_DIR}`, command: writes.join(' && '), sudo: true },
+    { title: `write the stack files to ${STACK_DIR}`, ...writeFilesStdin(files), sudo: true },
     {
       title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
       command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
@@ -105,10 +124,10 @@ export function deployStackSteps(stack: RenderedStack): Step[] {
 export function createSecretSteps(missing: { user: boolean; password: boolean }, password: string): Step[] {
   const steps: Step[] = [];
   if (missing.user) {
-    steps.push({ title: 'create secret basic-auth-user', command: 'docker secret create basic-auth-user -', stdin: 'admin', sudo: true });
+    steps.push({ title: 'create secret basic-auth-user', command: 'docker secret create --label edgefaas.owned=true basic-auth-user -', stdin: 'admin', sudo: true });
   }
   if (missing.password) {
-    steps.push({ title: 'create secret basic-auth-password', command: 'docker secret create basic-auth-password -', stdin: password, sudo: true });
+    steps.push({ title: 'create secret basic-auth-password', command: 'docker secret create --label edgefaas.owned=true basic-auth-password -', stdin: password, sudo: true });
   }
   return steps;
 }

@@ -12,7 +12,7 @@ export interface Orchestrator {
   probe(runner: Runner): Promise<NodeProbe>;
   /** Converge every node; under dryRun only read-only steps run and the rest are printed. */
   up(d: UpDeps): Promise<UpResult>;
-  /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can. */
+  /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can (Swarm: restores the original daemon.json). */
   down(d: DownDeps): Promise<DownResult>;
   status(d: StatusDeps): Promise<ClusterStatus>;
   /** Where the OpenFaaS gateway answers, given the first manager's (server's) resolved address. */
@@ -71,6 +71,10 @@ export interface UpDeps extends RunDeps {
   yes?: boolean;
   airgap?: Airgap;
   fetch?: typeof globalThis.fetch;
+  /** --adopt: work in a swarm/cluster edgefaas did not create (it says what it adds); refused otherwise. */
+  adopt?: boolean;
+  /** Where secrets met on the way (join tokens, the gateway password) are registered for redaction. */
+  secrets?: { add(secret: string | undefined): void };
 }
 
 export interface NodeOutcome {

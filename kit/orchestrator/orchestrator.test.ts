@@ -21,7 +21,6 @@ describe('orchestratorFor', () => {
     const s = spec('swarm');
     const noNode = () => Promise.reject(new Error('no node may be contacted'));
     const base = { spec: s, runner: noNode, dryRun: false, log: () => {} };
-    await expect(async () => orchestratorFor(s).down({ ...base, purge: true })).rejects.toThrow(/--purge is for orchestrator: k3s/);
     await expect(async () => orchestratorFor(s).up({ ...base, passwordFile: '/nonexistent', airgap: { binary: 'a', images: 'b', checksums: 'c' } })).rejects.toThrow(
       /--k3s-binary/,
     );

@@ -24,12 +24,15 @@ describe('membershipOf', () => {
 
   it('refuses a node in another swarm and says how to fix it', () => {
     expect(() => membershipOf(node, facts('active', 'zz9'), manager)).toThrow(
-      'pi-2 (10.0.0.12) is already in another swarm (node id zz9); to move it, on pi-2 run: sudo docker swarm leave --force; then run: edgefaas up',
+      'pi-2 (10.0.0.12) is in another swarm (node id zz9); edgefaas does not take a node out of a swarm it did not make: remove it from cluster.yaml, or take it out of that swarm yourself (docker swarm leave on it, once nothing there needs it); then run: edgefaas up',
     );
   });
 
   it('refuses a node stuck in a pending join', () => {
     expect(() => membershipOf(node, facts('pending', 'w1'), manager)).toThrow('pi-2 (10.0.0.12) has swarm state "pending"');
+    // A locked manager is unlocked, never told to leave (that would throw its swarm away).
+    expect(() => membershipOf(node, facts('locked', 'w1'), manager)).toThrow(/locked swarm \(autolock\): unlock it with: sudo docker swarm unlock/);
+    expect(() => membershipOf(node, facts('locked', 'w1'), manager)).not.toThrow(/leave/);
   });
 });
 

@@ -18,11 +18,20 @@ export function membershipOf(node: NodeSpec, facts: DockerFacts, manager: Manage
   if (state === 'inactive' || state === '') return { kind: 'join' };
   const listed = manager?.nodes.find((n) => n.id === nodeId);
   if (listed && state === 'active') return { kind: 'member', swarmNodeId: nodeId, swarmRole: listed.role };
-  const fix = `on ${node.name} run: sudo docker swarm leave --force; then run: edgefaas up`;
-  if (state === 'pending' || state === 'error' || state === 'locked') {
-    throw new SwarmMembershipError(`${node.name} (${node.address}) has swarm state "${state}"; ${fix}`);
+  if (state === 'locked') {
+    throw new SwarmMembershipError(
+      `${node.name} (${node.address}) is a manager of a locked swarm (autolock): unlock it with: sudo docker swarm unlock (another manager shows the key with: docker swarm unlock-key); then run: edgefaas up`,
+    );
   }
-  throw new SwarmMembershipError(`${node.name} (${node.address}) is already in another swarm (node id ${nodeId}); to move it, ${fix}`);
+  if (state === 'pending' || state === 'error') {
+    throw new SwarmMembershipError(
+      `${node.name} (${node.address}) has swarm state "${state}" (a join that did not finish); see: sudo docker info on it; if it belongs to no swarm you use, run on it: sudo docker swarm leave --force; then run: edgefaas up`,
+    );
+  }
+  throw new SwarmMembershipError(
+    `${node.name} (${node.address}) is in another swarm (node id ${nodeId}); edgefaas does not take a node out of a swarm it did not make: ` +
+      `remove it from cluster.yaml, or take it out of that swarm yourself (docker swarm leave on it, once nothing there needs it); then run: edgefaas up`,
+  );
 }
 
 /** Managers must be an odd number (1 or 3 for a small cluster): with 2, losing either stops the swarm. */

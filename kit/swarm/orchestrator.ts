@@ -26,10 +26,8 @@ export const swarmOrchestrator: Orchestrator = {
     if (d.airgap) throw new OrchestratorUsageError('--k3s-binary/--k3s-images are for orchestrator: k3s; this cluster.yaml says swarm');
     return swarmUp(d);
   },
-  down(d) {
-    if (d.purge) throw new OrchestratorUsageError('down --purge is for orchestrator: k3s (it runs k3s\'s uninstall scripts); this cluster.yaml says swarm');
-    return swarmDown(d);
-  },
+  // --purge on Swarm: the original daemon.json back on every node, and edgefaas' record removed (Docker stays).
+  down: (d) => swarmDown(d),
   status: (d) => swarmStatus(d),
   gatewayUrl,
   async imageDelivery(spec) {

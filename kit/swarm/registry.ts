@@ -2,6 +2,8 @@ import type { Step } from '../plan/types.ts';
 import { shq } from '../docker/shell.ts';
 
 export const REGISTRY_SERVICE = 'edgefaas-registry';
+/** On every swarm object edgefaas creates, so down tells its own from the user's. */
+export const OWNED_LABEL = 'edgefaas.owned';
 
 /**
  * The LAN registry: a Swarm service pinned to the gateway node (its data in a named volume there),
@@ -14,6 +16,7 @@ export function registryServiceStep(o: { image: string; port: number; ipvs: bool
     command: [
       'docker service create --detach --no-resolve-image',
       `--name ${REGISTRY_SERVICE}`,
+      `--label ${OWNED_LABEL}=true`,
       "--constraint 'node.labels.edgefaas.gateway == true'",
       `--publish ${publish}`,
       ...(o.ipvs ? [] : ['--endpoint-mode dnsrr']),

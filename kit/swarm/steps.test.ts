@@ -44,7 +44,7 @@ describe('swarm steps', () => {
 
   it('runs the registry in host mode with dnsrr where there is no IPVS', () => {
     expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: false }).command).toBe(
-      "docker service create --detach --no-resolve-image --name edgefaas-registry --constraint 'node.labels.edgefaas.gateway == true' " +
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5000,target=5000,mode=host --endpoint-mode dnsrr ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',
     );
@@ -52,7 +52,7 @@ describe('swarm steps', () => {
 
   it('uses the routing mesh for the registry where IPVS is there', () => {
     expect(registryServiceStep({ image: 'registry:2.8.3', port: 5001, ipvs: true }).command).toBe(
-      "docker service create --detach --no-resolve-image --name edgefaas-registry --constraint 'node.labels.edgefaas.gateway == true' " +
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5001,target=5000 ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',
     );

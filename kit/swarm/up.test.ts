@@ -36,6 +36,11 @@ function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, 
       if (command.includes('systemctl enable --now docker')) node.running = true;
       if (command.startsWith('docker swarm init')) Object.assign(node, { swarm: 'active', manager: true, nodeId: `id-${node.name}` });
       if (command.startsWith('docker swarm join-token')) return ok(`${TOKENS.worker}\n${TOKENS.manager}\n`);
+      // The gateway service after the stack deploy: update complete, its one task running the deployed spec.
+      if (command.startsWith('docker service inspect func_gateway ')) {
+        const spec = { ContainerSpec: { Image: 'openfaas/gateway:0.18.18-arm64' } };
+        return ok(`${JSON.stringify({ Spec: { TaskTemplate: spec } })}\n--- edgefaas tasks ---\n${JSON.stringify({ ID: 't1', DesiredState: 'running', Spec: spec, Status: { State: 'running' } })}\n`);
+      }
       if (command.includes('POST /swarm/join')) {
         const body = JSON.parse(o.stdin!);
         events.push(`join-start ${node.name}`);
@@ -124,7 +129,7 @@ describe('swarmUp orchestration', () => {
     const { result } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), stranger]);
     expect(result.ok).toBe(false);
     expect(result.nodes.find((n) => n.node === 'w2')!.error).toBe(
-      'w2 (10.0.0.3) is already in another swarm (node id other-swarm-7); to move it, on w2 run: sudo docker swarm leave --force; then run: edgefaas up',
+      'w2 (10.0.0.3) is in another swarm (node id other-swarm-7); edgefaas does not take a node out of a swarm it did not make: remove it from cluster.yaml, or take it out of that swarm yourself (docker swarm leave on it, once nothing there needs it); then run: edgefaas up',
     );
     expect(result.nodes.filter((n) => n.node !== 'w2').every((n) => n.ok)).toBe(true);
   });
@@ -149,9 +154,11 @@ describe('swarmUp orchestration', () => {
     const stranger = { ...bare('w2'), docker: true, running: true, swarm: 'active' as const, nodeId: 'other-swarm-7' };
     const { log } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), stranger], progress);
     const of = (node: string) => rows.filter((r) => r.startsWith(`${node} `)).map((r) => r.slice(node.length + 1));
-    expect(of('w1').slice(0, 4)).toEqual([
+    expect(of('w1').slice(0, 6)).toEqual([
       'start connect and look around (read-only)',
       'unchanged connect and look around (read-only)',
+      'start record the original /etc/docker/daemon.json in /var/lib/edgefaas/state.json',
+      'changed record the original /etc/docker/daemon.json in /var/lib/edgefaas/state.json',
       expect.stringMatching(/^start merge \/etc\/docker\/daemon\.json/),
       expect.stringMatching(/^changed merge \/etc\/docker\/daemon\.json/),
     ]);
@@ -165,7 +172,7 @@ describe('swarmUp orchestration', () => {
       'start connect and look around (read-only)',
       'unchanged connect and look around (read-only)',
       'unchanged Docker installed, configured and running',
-      expect.stringMatching(/^failed w2 \(10\.0\.0\.3\) is already in another swarm/),
+      expect.stringMatching(/^failed w2 \(10\.0\.0\.3\) is in another swarm/),
     ]);
     // With rows to show them, step titles are not also logged as lines.
     expect(log.filter((l) => /^\[\w+\] /.test(l))).toEqual([]);

@@ -1,20 +1,23 @@
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
-import { dockerSteps } from '../docker/install.ts';
+import { dockerPlan } from '../docker/install.ts';
 import { PROVIDER_API_PIN, providerApiVersion } from '../docker/api-version.ts';
 import { forEachNode } from '../ssh/parallel.ts';
-import { GatewayClient } from '../gateway/client.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
-import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_NAME } from '../openfaas/swarm-stack.ts';
-import { checkManagerCount, membershipOf, SwarmMembershipError } from './membership.ts';
+import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
+import { checkManagerCount, membershipOf } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
 import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
-import { GATEWAY_USER, gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
 import { noImageReason } from '../nodes/arch.ts';
+import { shq } from '../docker/shell.ts';
+import type { NodeStateFile } from '../nodes/state.ts';
+import { lockedAdvice, ownershipProbeStep, parseOwnership, stateSteps, swarmVerdict, type OwnedFacts, type SwarmVerdict } from './ownership.ts';
 import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
+import { waitForGatewayReady } from './gateway-ready.ts';
 
 export interface SwarmUpDeps {
   spec: ClusterSpec;
@@ -27,6 +30,10 @@ export interface SwarmUpDeps {
   fetch?: typeof globalThis.fetch;
   sideload?(images: string[], runner: Runner): Promise<void>;
   gatewayWaitMs?: number;
+  /** --adopt: the user lets up work in a swarm edgefaas did not create (it says what it adds). */
+  adopt?: boolean;
+  /** Where secrets read on the way (join tokens, the gateway password) are registered for redaction. */
+  secrets?: { add(secret: string | undefined): void };
   /** How names and ~/.ssh/config aliases resolve on this machine (kit/nodes/address.ts). */
   resolve?: Omit<ResolveOptions, 'runner'>;
   /**
@@ -63,6 +70,8 @@ interface NodeState {
   spec: NodeSpec;
   runner?: Runner;
   facts?: DockerFacts;
+  /** What edgefaas made on the node (kit/swarm/ownership.ts). */
+  own?: OwnedFacts;
   changes: string[];
   error?: Error;
 }
@@ -137,6 +146,32 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       if (s === gw && !(r instanceof Error)) managerBehindJump = r.behindJump;
     }
   }
+  // --- ownership (kit/swarm/ownership.ts): read what edgefaas made, refuse before anything changes ---
+  await phase(alive(), async (s) => {
+    const [out] = await run(s, [ownershipProbeStep()]);
+    s.own = parseOwnership(out ?? '', spec.name, s.spec.name);
+  });
+  /** Saves the node's record when it changed (a step of its own: it is a change on the node). */
+  const persist = async (s: NodeState, next: NodeStateFile, why: string) => {
+    const steps = stateSteps(s.own!.state, next, why);
+    if (steps.length) await run(s, steps);
+    s.own!.state = next;
+  };
+  let verdict: SwarmVerdict = { kind: 'none' };
+  let refused = false;
+  if (!gw.error) {
+    try {
+      verdict = swarmVerdict({ spec, node: gw.spec, facts: gw.facts!, own: gw.own!, adopt: !!d.adopt });
+      if (verdict.kind === 'ours' && verdict.note) notes.push(verdict.note);
+    } catch (e) {
+      refused = true;
+      fail(gw, e);
+      for (const s of states.filter((x) => x !== gw)) fail(s, new UpError(`${s.spec.name}: nothing changed: the first manager ${gw.spec.name} refused (see its error)`));
+    }
+  }
+  for (const s of alive().filter((x) => x !== gw && x.facts!.swarm.state === 'locked')) fail(s, lockedAdvice(s.spec, 'up'));
+  // --- end ownership ---
+
   const addrOf = (s: NodeState) => addresses.get(s.spec.name) ?? s.spec.address;
   const gatewayAt = gatewayUrl(spec, addrOf(gw));
   const registryPort = spec.registry.mode === 'manager' ? spec.registry.port : 0;
@@ -151,9 +186,11 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
   const dockerOn = async (s: NodeState) => {
-    const steps = dockerSteps(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] });
+    const plan = dockerPlan(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] }, { state: s.own!.state, registryConfig: s.own!.registryConfig });
+    const steps = plan.steps;
     if (!steps.length) return right(s, 'Docker installed, configured and running');
     await run(s, steps);
+    if (plan.state) s.own!.state = plan.state;
     if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
     else await probe(s);
   };
@@ -186,7 +223,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     (tokens ??=
       d.dryRun && gw.facts!.swarm.state !== 'active'
         ? Promise.resolve({ worker: '<worker join token>', manager: '<manager join token>' })
-        : run(gw, [readJoinTokensStep()]).then(([out]) => parseJoinTokens(out ?? '')));
+        : run(gw, [readJoinTokensStep()]).then(([out]) => {
+            const t = parseJoinTokens(out ?? '');
+            d.secrets?.add(t.worker);
+            d.secrets?.add(t.manager);
+            return t;
+          }));
   let managerJoins = Promise.resolve();
 
   const managerChain = async () => {
@@ -194,15 +236,13 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       if (gw.error) throw gw.error;
       await dockerOn(gw);
       const f = gw.facts!;
-      if (f.swarm.state === 'inactive' || f.swarm.state === '') {
+      if (verdict.kind === 'none') {
         await run(gw, [swarmInitStep(addrOf(gw))]);
         if (!d.dryRun) await probe(gw);
-      } else if (f.swarm.isManager) {
-        right(gw, 'swarm manager');
-      } else if (!f.swarm.isManager) {
-        throw new SwarmMembershipError(
-          `${gw.spec.name} (${gw.spec.address}) is the first manager in cluster.yaml but is a worker of another swarm; on it run: sudo docker swarm leave --force; then run: edgefaas up`,
-        );
+        await persist(gw, { ...gw.own!.state, swarm: { clusterId: gw.facts!.swarm.clusterId || '<new swarm>', how: 'created' } }, 'the swarm edgefaas created');
+      } else {
+        if (verdict.record) await persist(gw, verdict.record, verdict.how === 'adopted' ? 'the swarm adopted with --adopt' : 'the swarm edgefaas created');
+        if (f.swarm.isManager) right(gw, 'swarm manager');
       }
       await labels(gw);
       swarmReady(true);
@@ -231,6 +271,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
           const t = await joinTokens();
           await run(s, [swarmJoinStep({ role: s.spec.role, managerAddr: addrOf(gw), advertiseAddr: addrOf(s), token: t[s.spec.role] })]);
           if (!d.dryRun) await probe(s);
+          await persist(s, { ...s.own!.state, swarm: { clusterId: gw.facts!.swarm.clusterId, how: 'joined' } }, 'that edgefaas joined this node to the swarm');
         };
         // Raft adds managers one at a time; workers join in parallel.
         if (s.spec.role === 'manager') await (managerJoins = managerJoins.then(join, join));
@@ -262,17 +303,20 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
     if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
       const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
-      await run(gw, [registryServiceStep({ image, port: registryPort, ipvs }), waitForRegistryStep(registryPort)]);
+      await run(gw, [registryServiceStep({ image, port: registryPort, ipvs })]);
+      await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, REGISTRY_SERVICE])] }, `service ${REGISTRY_SERVICE}`);
+      await run(gw, [waitForRegistryStep(registryPort)]);
     } else if (spec.registry.mode === 'manager') right(gw, 'LAN registry service');
     // Images named for the LAN registry go into it, so any node can pull them.
     const pushable = loaded.filter((i) => registryAddr && i.startsWith(`${registryAddr}/`));
     if (pushable.length) {
-      await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${i} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
+      await run(gw, pushable.map((i) => ({ title: `push ${i} to the LAN registry`, command: `docker push ${shq(i)} >/dev/null`, sudo: true, timeoutMs: 10 * 60_000 })));
     }
 
     // The gateway password: generated once, 0600 here, a Swarm secret there.
     const secrets = gw.facts!.manager?.secrets ?? [];
     let password = await readGatewayPassword(d.passwordFile);
+    d.secrets?.add(password);
     if (password === undefined) {
       if (secrets.includes('basic-auth-password')) {
         throw new UpError(
@@ -280,13 +324,17 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         );
       }
       password = generatePassword();
+      d.secrets?.add(password);
       if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
       if (!d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
       d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
     }
     const secretSteps = createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password);
-    if (secretSteps.length) await run(gw, secretSteps);
-    else right(gw, 'gateway basic-auth secrets');
+    if (secretSteps.length) {
+      await run(gw, secretSteps);
+      const made = [...(!secrets.includes('basic-auth-user') ? ['basic-auth-user'] : []), ...(!secrets.includes('basic-auth-password') ? ['basic-auth-password'] : [])];
+      await persist(gw, { ...gw.own!.state, secrets: [...new Set([...gw.own!.state.secrets, ...made])] }, 'the basic-auth secrets');
+    } else right(gw, 'gateway basic-auth secrets');
     // faas-swarm's API version inside the manager's range (Docker 29 refuses its pinned 1.30).
     const providerApi = gw.facts!.api ? providerApiVersion(gw.facts!.api, gw.spec.name) : undefined;
     if (providerApi && providerApi.version !== PROVIDER_API_PIN) notes.push(`${gw.spec.name}: ${providerApi.reason}`);
@@ -303,18 +351,21 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     });
     if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
       await run(gw, deployStackSteps(stack));
+      const stackServices = stack.services.map((n) => `${STACK_NAME}_${n}`);
+      await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, ...stackServices])] }, `stack ${STACK_NAME}`);
     } else right(gw, 'OpenFaaS stack');
-    // up is done when the gateway answers /healthz and an authenticated /system/functions.
+    // up is done when the gateway's update is complete and that task answers (kit/swarm/gateway-ready.ts).
     if (!d.dryRun && managerBehindJump) {
       notes.push(behindJumpMessage({ node: gw.spec.name, given: gw.spec.address, host: gw.spec.address, ip: addrOf(gw), behindJump: true }, spec.gateway.port));
     } else if (!d.dryRun) {
       d.progress?.start(gw.spec.name, 'wait for the gateway to answer');
-      await waitForGateway(gatewayAt, password, spec.gateway.auth, d);
+      const ready = { runner: gw.runner!, node: gw.spec.name, url: gatewayAt, password, auth: spec.gateway.auth, expectLabels: { [STACK_HASH_LABEL]: stack.hash } };
+      await waitForGatewayReady({ ...ready, fetch: d.fetch, timeoutMs: d.gatewayWaitMs ?? 300_000 });
       right(gw, 'wait for the gateway to answer');
     }
   };
 
-  await Promise.all([managerChain(), ...states.filter((s) => s !== gw).map(workerChain)]);
+  if (!refused) await Promise.all([managerChain(), ...states.filter((s) => s !== gw).map(workerChain)]);
 
   const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
   return {
@@ -325,25 +376,4 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     nodes,
     notes,
   };
-}
-
-async function waitForGateway(url: string, password: string, auth: boolean, d: SwarmUpDeps): Promise<void> {
-  const client = new GatewayClient({ baseUrl: url, auth: auth ? { username: GATEWAY_USER, password } : undefined, fetch: d.fetch, timeoutMs: 5000 });
-  const deadline = Date.now() + (d.gatewayWaitMs ?? 300_000);
-  let last = '';
-  for (;;) {
-    try {
-      if (await client.healthz()) {
-        await client.listFunctions();
-        return;
-      }
-      last = '/healthz did not answer 200';
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new UpError(`the gateway at ${url} did not come up (${last}); see: docker service ps ${STACK_NAME}_gateway on the manager, or run: edgefaas status`);
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../function/src/backend.ts';
 import { loadClassifier, type Classifier } from '../../function/src/classifier.ts';
+import { startTfjs } from '../../function/src/engine/tfjs.ts';
 import { loadResNet50 } from '../../function/src/model.ts';
 import { preprocess } from '../../function/src/preprocess.ts';
 import { defaultModelDir } from '../../scripts/fetch-model.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const base = await loadResNet50(defaultModelDir());
   baseBytes = tf.memory().numBytes - before;
   base.dispose();
-  classifier = await loadClassifier('catdog', defaultModelDir(), HEAD_DIR);
+  classifier = await loadClassifier(await startTfjs(process.env.TFJS_BACKEND), 'catdog', defaultModelDir(), HEAD_DIR);
 });
 
 afterAll(() => {
@@ -61,8 +62,8 @@ describe('the catdog head in function/models/catdog', () => {
 
   it('one classifier answers both: cat/dog scores from the head, and the 1000 ImageNet scores that its imagenet_top1 comes from', async () => {
     const input = await preprocess(validDog());
-    const catdog = classifier.classify(input);
-    const imagenet = classifier.classify(input, 'resnet50');
+    const catdog = await classifier.classify(input);
+    const imagenet = await classifier.classify(input, 'resnet50');
     expect(catdog.scores).toHaveLength(2);
     expect(catdog.scores[1]).toBeGreaterThan(0.5);
     expect(imagenet.scores).toHaveLength(1000);

@@ -101,7 +101,7 @@ describe('MODEL=catdog', () => {
     expect(await page.text()).toContain('Model <b>catdog</b>');
     expect((await fetch(`${fn.url}/_/health`)).status).toBe(200);
     const metrics = await (await fetch(`${fn.url}/metrics`)).text();
-    expect(metrics).toMatch(/^classifier_backend_info\{backend="(wasm|tensorflow)",simd="(true|false)",model="catdog",workers="1"\} 1$/m);
+    expect(metrics).toMatch(/^classifier_backend_info\{backend="(onnxruntime|wasm|tensorflow)",simd="(true|false)",model="catdog",workers="1"\} 1$/m);
     expect(Number(/^classifier_requests_total\{status="200"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)).toBe(answered200);
   });
 });

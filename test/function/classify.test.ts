@@ -61,8 +61,8 @@ describe('start-up', () => {
 
   it('logs and shows its backend and workers', async () => {
     const info = (await (await fetch(`${fn.url}/_/info`)).json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ model: 'resnet50', ready: true, workers: 1, backend: expect.stringMatching(/^(tensorflow|wasm)$/) });
-    expect(fn.output()).toMatch(/ready, backend (tensorflow|wasm)( \(SIMD\))?, 1 worker/);
+    expect(info).toMatchObject({ model: 'resnet50', ready: true, workers: 1, backend: expect.stringMatching(/^(onnxruntime|tensorflow|wasm)$/) });
+    expect(fn.output()).toMatch(/ready, backend (onnxruntime|tensorflow|wasm)( \(SIMD\))?, 1 worker/);
   });
 });
 
@@ -307,7 +307,7 @@ describe('overload and metrics', () => {
     expect(inferences).toBe(sent.get(200));
     expect(text).toMatch(/^classifier_inflight_requests 0$/m);
     expect(Number(/^classifier_model_load_seconds ([\d.]+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
-    expect(text).toMatch(/^classifier_backend_info\{backend="(wasm|tensorflow)",simd="(true|false)",model="resnet50",workers="1"\} 1$/m);
+    expect(text).toMatch(/^classifier_backend_info\{backend="(onnxruntime|wasm|tensorflow)",simd="(true|false)",model="resnet50",workers="1"\} 1$/m);
     // Timed: every request let in (not those refused at the door: 429, the 503 while loading, and the 413 before 100-continue).
     const timed = [...sent.values()].reduce((a, b) => a + b) - (sent.get(429) ?? 0) - (sent.get(503) ?? 0) - 1;
     expect(Number(/^classifier_request_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBe(timed);

@@ -9,7 +9,8 @@ export { freePort };
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const PHOTOS = process.env.EDGEFAAS_PHOTOS ?? join(homedir(), '.cache', 'edgefaas', 'photos');
-export const DOGS_VS_CATS = join(REPO, '..', 'shared', 'datasets', 'dogs-vs-cats');
+/** The dogs-vs-cats photos (never committed): beside the checkout in shared/, or where DOGS_VS_CATS says. */
+export const DOGS_VS_CATS = process.env.DOGS_VS_CATS ?? join(REPO, '..', 'shared', 'datasets', 'dogs-vs-cats');
 
 export function photo(name: string): string {
   const p = join(PHOTOS, name);

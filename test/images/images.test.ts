@@ -15,7 +15,7 @@ import { deployStack } from '../../kit/openfaas/deploy.ts';
 import { parseStack } from '../../kit/openfaas/stack.ts';
 import { MEDIA, type ImageManifest, type ManifestList } from '../../kit/registry/client.ts';
 import { startLocalRegistry, type LocalRegistry } from '../../kit/registry/serve.ts';
-import { docker, PHOTOS, REPO_ROOT, run, runFunction, topLabel } from './support.ts';
+import { backendOf, docker, PHOTOS, REPO_ROOT, run, runFunction, topLabel } from './support.ts';
 
 const REPO = 'edgefaas/function';
 const containers = ['imgtest-amd64', 'imgtest-arm64', 'imgtest-armv7'];
@@ -69,16 +69,21 @@ describe('multi-arch function images', () => {
     expect(await docker('image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}/{{.Variant}}', ref)).toBe('linux/arm/v7');
   });
 
-  it('orders layers base, node_modules, models, code, and shares the model layer across platforms', async () => {
+  it('orders layers base, node_modules, (ONNX model,) models, code, and shares the model layers across platforms', async () => {
     const m = (await reg.client.getManifest(REPO, built.tag))!.manifest as ManifestList;
     const layers = await Promise.all(m.manifests.map(async (e) => ((await reg.client.getManifest(REPO, e.digest))!.manifest as ImageManifest).layers));
     const models = layers.map((l) => l.at(-2)!);
     expect(new Set(models.map((l) => l.digest)).size).toBe(1);
     expect(models[0]!.size).toBeGreaterThan(80e6); // ResNet50's weights
     expect(layers.map((l) => l.at(-1)!.size).every((s) => s < 2e6)).toBe(true); // the code
+    // amd64 and arm64 carry one more layer, the same ONNX model; armhf (no ONNX Runtime build) does not.
+    const [amd64, armhf, arm64] = layers;
+    expect(amd64!.at(-3)!.digest).toBe(arm64!.at(-3)!.digest);
+    expect(amd64!.at(-3)!.size).toBeGreaterThan(80e6);
+    expect(armhf!.length).toBe(amd64!.length - 1);
   });
 
-  it('answers dog.jpg on arm/v7 and arm64 under QEMU with the same top-1 as on amd64', { timeout: 3_000_000 }, async () => {
+  it('answers dog.jpg on arm/v7 (tfjs-wasm) and arm64 (ONNX Runtime) under QEMU with the same top-1 as on amd64', { timeout: 3_000_000 }, async () => {
     const photo = await readFile(join(PHOTOS, 'dog.jpg'));
     // Each platform's own image from the list, by digest: a tag the daemon already resolved for
     // another platform would otherwise be reused as is.
@@ -88,6 +93,7 @@ describe('multi-arch function images', () => {
     const amd64 = await runFunction(byDigest('amd64'), 'imgtest-amd64', { platform: 'linux/amd64', readyMs: 300_000 });
     const expected = await topLabel(amd64, photo);
     expect(expected).toBe('malamute');
+    expect(await backendOf(amd64)).toBe('onnxruntime');
     // docker ps shows the image's own health check passing.
     let health = '';
     for (let i = 0; i < 30 && health !== 'healthy'; i++) {
@@ -104,12 +110,12 @@ describe('multi-arch function images', () => {
         pulled.push(image);
         const url = await runFunction(image, name!, { platform: platform!, readyMs: 1_200_000, env: slow });
         const ran = await docker('inspect', '-f', '{{.Image}}', name!).then((id) => docker('image', 'inspect', '-f', '{{.Architecture}}', id));
-        return { platform, arch: ran, label: await topLabel(url, photo) };
+        return { platform, arch: ran, backend: await backendOf(url), label: await topLabel(url, photo) };
       }),
     );
     expect(answers).toEqual([
-      { platform: 'linux/arm64', arch: 'arm64', label: expected },
-      { platform: 'linux/arm/v7', arch: 'arm', label: expected },
+      { platform: 'linux/arm64', arch: 'arm64', backend: 'onnxruntime', label: expected },
+      { platform: 'linux/arm/v7', arch: 'arm', backend: 'wasm', label: expected },
     ]);
   });
 
@@ -128,7 +134,7 @@ describe('multi-arch function images', () => {
     expect(changed.tag).not.toBe(built.tag);
     const again = await publishImages({ built: changed, docker: imageDocker, registry: reg.client, repository: REPO, blobCacheFile: join(cacheDir(env), 'blobs.json') });
     const img = again.images[0]!;
-    expect(img.layers.map((l) => l.pushed)).toEqual([false, false, false, true]);
+    expect(img.layers.map((l) => l.pushed)).toEqual([false, false, false, false, true]);
     expect(img.pushedBytes / img.size).toBeLessThan(0.01);
     await docker('rmi', changed.images[0]!.ref).catch(() => '');
   });

@@ -36,3 +36,8 @@ export async function topLabel(url: string, photo: Buffer): Promise<string> {
   if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}: ${JSON.stringify(body)}`);
   return body.predictions![0]!.label;
 }
+
+/** The inference engine a running function says it uses (GET /_/info). */
+export async function backendOf(url: string): Promise<string> {
+  return ((await (await fetch(`${url}/_/info`)).json()) as { backend: string }).backend;
+}

@@ -45,8 +45,11 @@ export async function useLabImages(lab: TestLab, file = lab.clusterFile): Promis
   if (!doc.openfaas?.sideload?.length) throw new Error(`${file} has no openfaas.sideload: lab up should have written it`);
 }
 
-/** A tiny of-watchdog-style function (echoes what it got as JSON) tagged for the manager's registry. */
-export async function buildEchoImage(tag: string): Promise<void> {
+/**
+ * A tiny of-watchdog-style function (echoes what it got as JSON) tagged for the manager's registry;
+ * `answer` adds fixed fields (e.g. predictions, so edgefaas invoke can read it as a classifier).
+ */
+export async function buildEchoImage(tag: string, answer: Record<string, unknown> = {}): Promise<void> {
   const base = await debianBase('node', ['nodejs']);
   const dir = await fs.mkdtemp(join(tmpdir(), 'edgefaas-echo-'));
   try {
@@ -54,7 +57,7 @@ export async function buildEchoImage(tag: string): Promise<void> {
       join(dir, 'server.js'),
       "require('http').createServer((req, res) => { const b = []; req.on('data', (c) => b.push(c)); req.on('end', () => {" +
         " res.writeHead(200, { 'Content-Type': 'application/json' });" +
-        " res.end(JSON.stringify({ host: require('os').hostname(), method: req.method, url: req.url, body: Buffer.concat(b).toString(), headers: req.headers, fprocess: process.env.fprocess || '' })); }); }).listen(8080);\n",
+        " res.end(JSON.stringify({ ..." + JSON.stringify(answer) + ", host: require('os').hostname(), method: req.method, url: req.url, body: Buffer.concat(b).toString(), headers: req.headers, fprocess: process.env.fprocess || '' })); }); }).listen(8080);\n",
     );
     await fs.writeFile(join(dir, 'Dockerfile'), `FROM ${base}\nCOPY server.js /srv/server.js\nCMD ["node", "/srv/server.js"]\n`);
     await run('docker', ['build', '-q', '-t', tag, dir], { maxBuffer: 16 << 20 });

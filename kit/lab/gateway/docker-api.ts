@@ -5,14 +5,12 @@ export interface DockerApi {
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T; text: string }>;
 }
 
-/**
- * As faas-swarm's client: with DOCKER_API_VERSION every path goes to /vVERSION/..., so a daemon whose
- * minimum API is above it refuses the call (400 "client version 1.30 is too old").
- */
+/** `version` is DOCKER_API_VERSION, as the Docker Go client reads it: every path gets /vX.Y. */
 export function dockerApi(socketPath = '/var/run/docker.sock', version?: string): DockerApi {
+  const prefix = version ? `/v${version}` : '';
   return {
-    call(method, unversioned, body) {
-      const path = version ? `/v${version}${unversioned}` : unversioned;
+    call(method, path0, body) {
+      const path = prefix + path0;
       return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const req = request(

@@ -1,20 +1,10 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { createGateway } from './gateway.ts';
 import { readBody } from './http.ts';
+import { localServers } from './test-servers.ts';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-async function listen(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<number> {
-  const s = createServer(handler);
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return (s.address() as AddressInfo).port;
-}
+const { servers, listen } = localServers();
 
 interface Fn { name: string; image: string; invocationCount: number; replicas: number; availableReplicas: number; envProcess: string; labels: Record<string, string>; annotations: null }
 const fn = (name: string, replicas = 1): Fn => ({ name, image: 'r/x:1', invocationCount: 0, replicas, availableReplicas: replicas, envProcess: '', labels: { 'com.openfaas.scale.min': '2' }, annotations: null });
@@ -27,6 +17,7 @@ async function provider(fns: Fn[]) {
     seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'} ${body}`);
     const m = /^\/system\/function\/(.+)$/.exec(req.url!);
     const s = /^\/system\/scale-function\/(.+)$/.exec(req.url!);
+    if (req.url === '/healthz') return res.end();
     if (req.url === '/system/functions' && req.method === 'GET') return res.end(JSON.stringify(fns));
     if (m) {
       const f = fns.find((x) => x.name === m[1]);
@@ -47,7 +38,7 @@ const creds = { user: 'admin', password: 'pw-0123456789' };
 const basic = `Basic ${Buffer.from('admin:pw-0123456789').toString('base64')}`;
 
 async function gateway(providerUrl: string, upstreamPort = 1, extra: Partial<Parameters<typeof createGateway>[0]> = {}) {
-  const gw = createGateway({ providerUrl, creds, upstreamTimeoutMs: 2000, arch: 'x86_64', upstream: () => ({ host: '127.0.0.1', port: upstreamPort }), pollMs: 5, ...extra });
+  const gw = createGateway({ providerUrl, creds, direct: true, upstreamTimeoutMs: 2000, arch: 'x86_64', upstream: () => ({ host: '127.0.0.1', port: upstreamPort }), pollMs: 5, ...extra });
   const port = await listen((req, res) => void gw.handle(req, res));
   const metrics = await listen((req, res) => void gw.metrics(req, res));
   return { url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metrics}/metrics` };
@@ -63,6 +54,7 @@ describe('stand-in gateway', () => {
     expect(await r.text()).toBe('invalid credentials');
     const wrong = await fetch(`${gw.url}/system/functions`, { headers: { Authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
+    expect((await fetch(`${gw.url}/ui/`)).status).toBe(401);
   });
 
   it('answers unknown paths 404 with Go mux text and wrong methods 405', async () => {
@@ -160,8 +152,53 @@ describe('stand-in gateway', () => {
     expect(text).toMatch(/http_requests_total\{code="200",method="POST"\} \d/);
   });
 
-  it('refuses async calls: the lab has no queue', async () => {
+  it('has no async routes without NATS: 404 with Go mux text, as the real gateway answers', async () => {
     const gw = await gateway((await provider([fn('a')])).url);
-    expect((await fetch(`${gw.url}/async-function/a`, { method: 'POST', body: 'x' })).status).toBe(500);
+    const r = await fetch(`${gw.url}/async-function/a`, { method: 'POST', body: 'x' });
+    expect([r.status, await r.text()]).toEqual([404, '404 page not found\n']);
+  });
+
+  it('answers /healthz from the provider, with the gateway credentials, and 502 when the provider is down', async () => {
+    const p = await provider([]);
+    const gw = await gateway(p.url);
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+    expect(p.seen).toContain(`GET /healthz ${basic} `);
+    const closed = await listen(() => undefined);
+    await new Promise((r) => servers.pop()!.close(r));
+    const orphan = await gateway(`http://127.0.0.1:${closed}`);
+    const r = await fetch(`${orphan.url}/healthz`);
+    expect([r.status, await r.text()]).toEqual([502, '']);
+  });
+
+  it('with direct_functions=false sends /function/NAME/path?q to the provider, unauthenticated, and passes its answer on', async () => {
+    const p = await provider([fn('classify')]);
+    const gw = await gateway(p.url, 1, { direct: false });
+    const r = await fetch(`${gw.url}/function/classify/sub?x=1`, { method: 'POST', body: 'cat' });
+    expect(r.status).toBe(404); // the scripted provider knows no /function route
+    expect(p.seen).toContain('POST /function/classify/sub?x=1 - cat');
+  });
+
+  it('re-sends the body chunked, without Content-Length, as Go does', async () => {
+    let seen: IncomingMessage['headers'] = {};
+    const up = await listen(async (req, res) => {
+      seen = req.headers;
+      await readBody(req);
+      res.end('ok');
+    });
+    const gw = await gateway((await provider([fn('c')])).url, up);
+    await fetch(`${gw.url}/function/c`, { method: 'POST', body: 'x'.repeat(100), headers: { 'Content-Length': '100' } });
+    expect(seen['content-length']).toBeUndefined();
+    expect(seen['transfer-encoding']).toBe('chunked');
+  });
+
+  it('waits without scaling when replicas are wanted but none is available yet', async () => {
+    const starting = { ...fn('slowstart', 1), availableReplicas: 0 };
+    const p = await provider([starting]);
+    const up = await listen((_req, res) => res.end('up'));
+    const gw = await gateway(p.url, up, { pollTries: 3 });
+    const r = await fetch(`${gw.url}/function/slowstart`, { method: 'POST' });
+    expect(await r.text()).toBe('up'); // forwarded anyway once the polls run out
+    expect(p.seen.some((s) => s.startsWith('POST /system/scale-function/'))).toBe(false);
+    expect(p.seen.filter((s) => s.startsWith('GET /system/function/slowstart')).length).toBe(4);
   });
 });

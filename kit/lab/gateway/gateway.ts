@@ -6,13 +6,18 @@ import { checkAuth, type Credentials } from './auth.ts';
 import { NAME, notFound, readBody, send, sendJson } from './http.ts';
 
 /**
- * The gateway's side (gateway 0.18.18 behaviour, shared/reference/openfaas-gateway.md): auth,
- * /system/* to the provider, /function/* forwarded to the function with scale-from-zero.
+ * The gateway's side (gateway 0.18.18, gateway/main.go; shared/reference/openfaas-gateway.md,
+ * "Measured on a lab swarm"): auth, /system/* and /healthz to the provider, /function/* with
+ * scale-from-zero either straight to http://NAME:8080 (direct_functions=true: the service VIP,
+ * unreachable without IPVS) or through the provider. No async routes: the stand-in never runs with
+ * NATS (main.ts exits when NATS is configured, as the real gateway does when it cannot reach it).
  */
 export interface GatewayOptions {
   providerUrl: string;
   creds?: Credentials;
-  /** Where a function answers; default http://NAME:8080 (http://tasks.NAME:8080 with dnsrr). */
+  /** direct_functions: call http://NAME:8080 (VIP) instead of the provider's /function/NAME (default false, as unset). */
+  direct?: boolean;
+  /** Where a function answers with direct_functions; default http://NAME:8080, as the gateway has no dnsrr. */
   upstream?: (name: string) => { host: string; port: number };
   upstreamTimeoutMs: number;
   arch: string;
@@ -34,6 +39,9 @@ export function createGateway(o: GatewayOptions) {
   const httpSeconds = new Histogram({ name: 'http_request_duration_seconds', help: 'Seconds spent serving HTTP requests.', labelNames: ['method', 'path', 'status'], registers: [registry] });
   const counts = new Map<string, number>();
   const upstream = o.upstream ?? ((name: string) => ({ host: name, port: 8080 }));
+  const provider_ = new URL(o.providerUrl);
+  /** scaling.FunctionCache: a function seen with available replicas skips the lookup for 5 s. */
+  const warm = new Map<string, number>();
 
   const authHeader = (): Record<string, string> =>
     o.creds ? { Authorization: `Basic ${Buffer.from(`${o.creds.user}:${o.creds.password}`).toString('base64')}` } : {};
@@ -46,7 +54,12 @@ export function createGateway(o: GatewayOptions) {
   async function proxySystem(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     const body = ['GET', 'HEAD'].includes(req.method ?? 'GET') ? undefined : await readBody(req);
     const ct = req.headers['content-type'];
-    const r = await provider(req.method ?? 'GET', path + query, body, ct ? { 'Content-Type': ct } : {});
+    let r;
+    try {
+      r = await provider(req.method ?? 'GET', path + query, body, ct ? { 'Content-Type': ct } : {});
+    } catch {
+      return send(res, 502); // forwardRequest: the provider did not answer
+    }
     if (path === '/system/functions' && req.method === 'GET') {
       if (r.status !== 200) return send(res, 500, `Error pulling metrics from provider/backend. Status code: ${r.status}`);
       const list = JSON.parse(r.text) as Array<{ name: string; invocationCount: number; replicas: number }>;
@@ -61,24 +74,37 @@ export function createGateway(o: GatewayOptions) {
   }
 
   async function invoke(req: IncomingMessage, res: ServerResponse, name: string, rest: string, query: string): Promise<void> {
-    const lookup = await provider('GET', `/system/function/${name}`);
-    if (lookup.status !== 200) {
-      return send(res, 404, `error finding function ${name}.: server returned non-200 status code (${lookup.status}) for function, ${name}`);
-    }
-    let fn = JSON.parse(lookup.text) as { replicas: number; availableReplicas: number; labels?: Record<string, string> | null };
-    serviceCount.set({ function_name: name }, fn.replicas);
-    if (fn.replicas === 0) {
-      const min = Number(fn.labels?.['com.openfaas.scale.min'] ?? 1) || 1;
-      await provider('POST', `/system/scale-function/${name}`, JSON.stringify({ serviceName: name, replicas: min }));
-      for (let i = 0; i < (o.pollTries ?? 1000); i++) {
-        const r = await provider('GET', `/system/function/${name}`);
-        if (r.status === 200 && (fn = JSON.parse(r.text)).availableReplicas > 0) break;
-        await new Promise((r2) => setTimeout(r2, o.pollMs ?? 50));
+    if ((warm.get(name) ?? 0) < Date.now()) {
+      let lookup;
+      try {
+        lookup = await provider('GET', `/system/function/${name}`);
+      } catch (e) {
+        return send(res, 404, `error finding function ${name}.: ${(e as Error).message}`);
       }
+      if (lookup.status !== 200) {
+        return send(res, 404, `error finding function ${name}.: server returned non-200 status code (${lookup.status}) for function, ${name}`);
+      }
+      let fn = JSON.parse(lookup.text) as { replicas: number; availableReplicas: number; labels?: Record<string, string> | null };
+      serviceCount.set({ function_name: name }, fn.replicas);
+      // Scale from zero: set min only when no replica is wanted, then wait for one to be available
+      // and forward anyway once the polls run out (function_scaler.go).
+      if (fn.availableReplicas === 0) {
+        if (fn.replicas === 0) {
+          const min = Number(fn.labels?.['com.openfaas.scale.min'] ?? 1) || 1;
+          await provider('POST', `/system/scale-function/${name}`, JSON.stringify({ serviceName: name, replicas: min }));
+        }
+        for (let i = 0; i < (o.pollTries ?? 1000); i++) {
+          const r = await provider('GET', `/system/function/${name}`);
+          if (r.status === 200 && (fn = JSON.parse(r.text)).availableReplicas > 0) break;
+          await new Promise((r2) => setTimeout(r2, o.pollMs ?? 50));
+        }
+      }
+      if (fn.availableReplicas > 0) warm.set(name, Date.now() + 5000);
     }
 
     const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) headers[k] = v;
+    // Go re-sends the body chunked (no Content-Length) and addresses the upstream as its own host.
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k) && k !== 'content-length' && k !== 'host') headers[k] = v;
     headers['x-forwarded-host'] ??= req.headers.host ?? '';
     headers['x-forwarded-for'] ??= `${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
     headers['x-call-id'] ??= randomUUID();
@@ -91,7 +117,7 @@ export function createGateway(o: GatewayOptions) {
       seconds.observe({ function_name: name }, Number(process.hrtime.bigint() - t0) / 1e9);
       counts.set(name, (counts.get(name) ?? 0) + 1);
     };
-    const target = upstream(name);
+    const target = o.direct ? { ...upstream(name), path: `/${rest.replace(/^\//, '')}${query}` } : { host: provider_.hostname, port: Number(provider_.port || 80), path: `/function/${name}${rest}${query}` };
     await new Promise<void>((resolve) => {
       let answered = false;
       const fail = () => {
@@ -103,7 +129,7 @@ export function createGateway(o: GatewayOptions) {
         resolve();
       };
       const up = request(
-        { host: target.host, port: target.port, method: req.method, path: `/${rest.replace(/^\//, '')}${query}`, headers, timeout: o.upstreamTimeoutMs },
+        { host: target.host, port: target.port, method: req.method, path: target.path, headers, timeout: o.upstreamTimeoutMs },
         (ur) => {
           answered = true;
           const out: Record<string, string | string[]> = {};
@@ -132,20 +158,15 @@ export function createGateway(o: GatewayOptions) {
     const query = url.search;
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
-    if (path === '/healthz') return method === 'GET' ? send(res, 200) : send(res, 405);
+    if (path === '/healthz') return method === 'GET' ? proxySystem(req, res, path, query) : send(res, 405);
     if ((m = new RegExp(`^/function/(${NAME})(/.*)?$`).exec(path))) return invoke(req, res, m[1]!, m[2] ?? '', query);
-    if ((m = new RegExp(`^/async-function/(${NAME})(/.*)?$`).exec(path))) {
-      if (method !== 'POST') return send(res, 405);
-      await readBody(req);
-      // The lab runs no NATS (Debian has none): the gateway's publish fails, as it would without a queue.
-      return send(res, 500, 'Unable to publish to queue: no queue configured (the edgefaas lab runs no NATS)');
-    }
+    if (path === '/' && method === 'GET') return send(res, 301, '', { Location: '/ui/' });
     if (path.startsWith('/system/') || path.startsWith('/ui/')) {
       if (!checkAuth(o.creds, req, res)) return;
       if (path === '/system/info') {
         if (method !== 'GET') return send(res, 405);
-        const p = await provider('GET', '/system/info');
-        if (p.status !== 200) return send(res, 500);
+        const p = await provider('GET', '/system/info').catch(() => undefined);
+        if (p?.status !== 200) return send(res, 500);
         return sendJson(res, 200, { provider: JSON.parse(p.text), version: { commit_message: 'edgefaas lab stand-in', sha: 'edgefaas-standin', release: '0.18.18' }, arch: o.arch });
       }
       if (path === '/system/alert') {

@@ -1,36 +1,49 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dockerMessage, type DockerApi } from './docker-api.ts';
 import { NAME, notFound, parseJson, readBody, send, sendJson } from './http.ts';
+import { createFunctionProxy, type FunctionProxyOptions } from './provider-proxy.ts';
 import { nanoCpus, ramInBytes } from './units.ts';
 
 /**
- * The swarm provider's side (faas-swarm 0.9.0 behaviour, shared/reference/openfaas-gateway.md):
- * deployments become Swarm services through the Docker API.
+ * The swarm provider's side (faas-swarm 0.9.0, handlers/*.go; shared/reference/openfaas-gateway.md,
+ * "Measured on a lab swarm"): deployments become Swarm services through the Docker API, written
+ * exactly as faas-swarm writes them, and /function/NAME is proxied as faas-provider's proxy does.
  */
-export interface ProviderOptions {
+export interface ProviderOptions extends FunctionProxyOptions {
   docker: DockerApi;
-  /** "dnsrr" where the nodes have no IPVS: function services then answer on their task IPs. */
-  functionEndpointMode?: 'vip' | 'dnsrr';
   release?: string;
   arch?: string;
+  /** Clock for the update uid (time.Now().Nanosecond()); injectable for tests. */
+  nanos?: () => number;
 }
 
 const ANNOTATION_PREFIX = 'com.openfaas.annotations.';
 const SECRETS_DIR = '/var/openfaas/secrets/';
 
+/** A function is any service whose container labels carry a non-empty "function" (reader.go). */
+const isFunction = (svc: any) => Boolean(svc?.Spec?.TaskTemplate?.ContainerSpec?.Labels?.function);
+
 export function createProvider(o: ProviderOptions) {
   const docker = o.docker;
+  const nanos = o.nanos ?? (() => Number(process.hrtime.bigint() % 1_000_000_000n));
 
-  async function findService(name: string): Promise<any | undefined> {
-    const r = await docker.call<any>('GET', `/services/${encodeURIComponent(name)}`);
-    if (r.status === 404) return undefined;
-    if (r.status !== 200) throw new Error(dockerMessage(r));
-    return r.json;
+  async function inspect(name: string): Promise<{ svc?: any; error?: string }> {
+    const r = await docker.call<any>('GET', `/services/${encodeURIComponent(name)}?insertDefaults=true`);
+    if (r.status === 200) return { svc: r.json };
+    // The Docker client's text for a missing service, as faas-swarm passes it on.
+    if (r.status === 404) return { error: `Error: No such service: ${name}` };
+    return { error: dockerMessage(r) };
   }
 
-  async function runningTasks(name: string): Promise<number> {
-    const filters = encodeURIComponent(JSON.stringify({ service: [name], 'desired-state': ['running'] }));
+  async function functions(): Promise<any[]> {
+    const r = await docker.call<any[]>('GET', '/services');
+    if (r.status !== 200) throw new Error(`error getting service list: ${dockerMessage(r)}`);
+    return (r.json ?? []).filter(isFunction);
+  }
+
+  /** Running, up-to-date tasks (replica_reader.go's filter). */
+  async function availableReplicas(name: string): Promise<number> {
+    const filters = encodeURIComponent(JSON.stringify({ service: [name], 'desired-state': ['running'], '_up-to-date': ['true'] }));
     const r = await docker.call<any[]>('GET', `/tasks?filters=${filters}`);
     return (r.json ?? []).filter((t) => t.Status?.State === 'running').length;
   }
@@ -38,52 +51,56 @@ export function createProvider(o: ProviderOptions) {
   function status(svc: any, available: number) {
     const spec = svc.Spec;
     const env: string[] = spec.TaskTemplate?.ContainerSpec?.Env ?? [];
-    const labels: Record<string, string> = spec.Labels ?? {};
-    const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(labels)) if (k.startsWith(ANNOTATION_PREFIX)) annotations[k.slice(ANNOTATION_PREFIX.length)] = v;
+    let labels: Record<string, string> | null = null;
+    let annotations: Record<string, string> | null = null;
+    for (const [k, v] of Object.entries<string>(spec.Labels ?? {})) {
+      if (k.startsWith(ANNOTATION_PREFIX)) (annotations ??= {})[k.slice(ANNOTATION_PREFIX.length)] = v;
+      else (labels ??= {})[k] = v;
+    }
+    let envProcess = '';
+    for (const e of env) if (e.includes('fprocess=')) envProcess = e.slice('fprocess='.length);
     return {
       name: spec.Name,
-      image: String(spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, ''),
+      // Verbatim: faas-swarm never asks the registry for a digest (QueryRegistry is off).
+      image: spec.TaskTemplate?.ContainerSpec?.Image ?? '',
       invocationCount: 0,
       replicas: spec.Mode?.Replicated?.Replicas ?? 0,
-      envProcess: env.find((e) => e.startsWith('fprocess='))?.slice('fprocess='.length) ?? '',
+      envProcess,
       availableReplicas: available,
       labels,
-      annotations: Object.keys(annotations).length ? annotations : null,
+      annotations,
     };
   }
 
-  async function buildSpec(fd: any): Promise<{ spec?: any; error?: string }> {
-    const labels: Record<string, string> = { ...(fd.labels ?? {}) };
+  /** buildLabels: the two markers first, the user's labels over them, then annotations. */
+  function buildLabels(fd: any): { labels?: Record<string, string>; error?: string } {
+    const labels: Record<string, string> = { 'com.openfaas.function': fd.service, function: 'true', ...(fd.labels ?? {}) };
     for (const [k, v] of Object.entries<string>(fd.annotations ?? {})) {
-      if (labels[ANNOTATION_PREFIX + k] !== undefined) return { error: `Deployment error: annotation ${k} clashes with a label` };
+      if (labels[ANNOTATION_PREFIX + k] !== undefined) return { error: `Keys ${k} can not be used as a labels as is clashes with annotations` };
       labels[ANNOTATION_PREFIX + k] = v;
     }
-    labels['com.openfaas.function'] = fd.service;
-    labels.function = 'true';
-    const min = labels['com.openfaas.scale.min'];
-    const replicas = min === undefined ? 1 : /^\d+$/.test(min) ? Number(min) : 0;
+    return { labels };
+  }
 
-    const env = [
-      ...(fd.envProcess ? [`fprocess=${fd.envProcess}`] : []),
-      ...Object.entries<string>(fd.envVars ?? {}).map(([k, v]) => `${k}=${v}`),
-    ];
-    const wanted: string[] = fd.secrets ?? [];
-    let secrets: any[] = [];
-    if (wanted.length) {
-      const all = ((await docker.call<any[]>('GET', '/secrets')).json ?? []).map((s) => ({ id: s.ID, name: s.Spec.Name }));
-      for (const w of wanted) {
-        const hit = all.find((s) => s.name === w);
-        if (!hit) return { error: `Deployment error: secret not found: ${w}; possible choices:\n[${all.map((s) => s.name).join(' ')}]` };
-        secrets.push({ SecretID: hit.id, SecretName: w, File: { Name: SECRETS_DIR + w, UID: '0', GID: '0', Mode: 0o444 } });
-      }
+  /** fprocess first, then envVars in Go's map order, which is random. */
+  function buildEnv(fd: any): string[] {
+    const vars = Object.entries<string>(fd.envVars ?? {}).map(([k, v]) => `${k}=${v}`);
+    for (let i = vars.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [vars[i], vars[j]] = [vars[j]!, vars[i]!];
     }
-    let network = fd.network;
-    if (!network) {
-      const filters = encodeURIComponent(JSON.stringify({ label: ['openfaas=true'] }));
-      network = ((await docker.call<any[]>('GET', `/networks?filters=${filters}`)).json ?? [])[0]?.Name;
-    }
-    const resources = (r: any) => {
+    return [...(fd.envProcess ? [`fprocess=${fd.envProcess}`] : []), ...vars];
+  }
+
+  function minReplicas(fd: any): number {
+    const min = fd.labels?.['com.openfaas.scale.min'];
+    if (min === undefined) return 1;
+    return /^[+-]?\d+$/.test(min) ? Number(min) : 0;
+  }
+
+  function buildResources(fd: any): any {
+    if (!fd.limits && !fd.requests) return undefined;
+    const part = (r: any) => {
       if (!r) return undefined;
       const out: any = {};
       const mem = r.memory ? ramInBytes(r.memory) : undefined;
@@ -92,97 +109,177 @@ export function createProvider(o: ProviderOptions) {
       if (cpu !== undefined) out.NanoCPUs = cpu;
       return Object.keys(out).length ? out : undefined;
     };
-    const spec = {
-      Name: fd.service,
-      Labels: labels,
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: fd.image,
-          Env: env,
-          Labels: { 'com.openfaas.function': fd.service, function: 'true' },
-          Secrets: secrets,
-          ReadOnly: Boolean(fd.readOnlyRootFilesystem),
-          Mounts: fd.readOnlyRootFilesystem ? [{ Type: 'tmpfs', Target: '/tmp' }] : [],
-        },
-        Resources: { Limits: resources(fd.limits), Reservations: resources(fd.requests) },
-        RestartPolicy: { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 },
-        Placement: { Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] },
-        Networks: network ? [{ Target: network }] : [],
-      },
-      Mode: { Replicated: { Replicas: replicas } },
-      UpdateConfig: { Parallelism: 1, FailureAction: 'rollback', Order: 'start-first' },
-      RollbackConfig: { Parallelism: 1, Order: 'start-first' },
-      EndpointSpec: { Mode: o.functionEndpointMode ?? 'vip' },
-    };
-    return { spec };
+    return { Limits: part(fd.limits), Reservations: part(fd.requests) };
+  }
+
+  async function secretRefs(wanted: string[]): Promise<{ refs?: any[]; error?: string }> {
+    if (!wanted.length) return { refs: [] };
+    const all = ((await docker.call<any[]>('GET', '/secrets')).json ?? []).map((s) => ({ id: s.ID, name: s.Spec.Name }));
+    const refs: any[] = [];
+    const seen = new Set<string>();
+    for (const w of wanted) {
+      if (seen.has(w)) return { error: `duplicate secret target for ${w} not allowed` };
+      seen.add(w);
+      const hit = all.find((s) => s.name === w);
+      if (!hit) return { error: `secret not found: ${w}; possible choices:\n[${all.map((s) => s.name).join(' ')}]` };
+      refs.push({ File: { Name: SECRETS_DIR + w, UID: '0', GID: '0', Mode: 0o444 }, SecretID: hit.id, SecretName: w });
+    }
+    return { refs };
+  }
+
+  async function network(fd: any): Promise<string> {
+    if (fd.network) return fd.network;
+    const filters = encodeURIComponent(JSON.stringify({ label: ['openfaas=true'] }));
+    return ((await docker.call<any[]>('GET', `/networks?filters=${filters}`)).json ?? [])[0]?.Name ?? '';
   }
 
   function validDeployment(body: Buffer): any | undefined {
     const p = parseJson(body);
     if (!p.ok || typeof p.value !== 'object' || p.value === null) return undefined;
-    if (typeof p.value.service !== 'string' || !p.value.service || typeof p.value.image !== 'string' || !p.value.image) return undefined;
     return p.value;
   }
 
-  async function deploy(req: IncomingMessage, res: ServerResponse, update: boolean): Promise<void> {
+  /** POST (deploy.go makeSpec): no EndpointSpec, no UpdateConfig/RollbackConfig, every label on the container too. */
+  async function create(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const fd = validDeployment(await readBody(req));
     if (!fd) return send(res, 400);
-    const existing = update ? await findService(fd.service) : undefined;
-    if (update && !existing) return send(res, 404, `Unable to find function: ${fd.service}`);
-    const built = await buildSpec(fd);
-    if (built.error) return send(res, 400, built.error);
-    let r;
-    if (existing) {
-      built.spec.Labels['com.openfaas.uid'] = randomUUID();
-      r = await docker.call('POST', `/services/${existing.ID}/update?version=${existing.Version.Index}`, built.spec);
-    } else {
-      r = await docker.call('POST', '/services/create', built.spec);
-    }
+    const secrets = await secretRefs(fd.secrets ?? []);
+    if (secrets.error) return send(res, 400, `Deployment error: ${secrets.error}`);
+    const net = await network(fd);
+    const l = buildLabels(fd);
+    if (l.error) return send(res, 400, `Deployment error: ${l.error}`);
+    const env = buildEnv(fd);
+    const spec: any = {
+      Name: fd.service,
+      Labels: l.labels,
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: fd.image,
+          Labels: l.labels,
+          Secrets: secrets.refs,
+          ReadOnly: Boolean(fd.readOnlyRootFilesystem),
+          ...(fd.readOnlyRootFilesystem ? { Mounts: [{ Type: 'tmpfs', Target: '/tmp' }] } : {}),
+          ...(env.length ? { Env: env } : {}),
+        },
+        Resources: buildResources(fd),
+        RestartPolicy: { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 },
+        Placement: { Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] },
+        Networks: [{ Target: net }],
+      },
+      Mode: { Replicated: { Replicas: minReplicas(fd) } },
+    };
+    const r = await docker.call('POST', '/services/create', spec);
     if (r.status >= 300) return send(res, 400, `Deployment error: ${dockerMessage(r)}`);
-    return send(res, 202);
+    send(res, 202);
   }
+
+  /**
+   * PUT (update.go updateSpec): the inspected spec (defaults inserted) with image, labels + uid,
+   * network, secrets, mounts, resources, placement replaced; UpdateConfig start-first with rollback,
+   * RollbackConfig {FailureAction: pause}; the endpoint mode and, when no env is sent, the env kept.
+   */
+  async function update(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const p = parseJson(await readBody(req));
+    if (!p.ok || typeof p.value !== 'object' || p.value === null) return send(res, 400, 'invalid character in request body');
+    const fd = p.value;
+    const found = await inspect(String(fd.service ?? ''));
+    if (!found.svc) return send(res, 404, found.error);
+    const secrets = await secretRefs(fd.secrets ?? []);
+    if (secrets.error) return send(res, 400, `Deployment error: ${secrets.error}`);
+    const net = await network(fd);
+    const l = buildLabels(fd);
+    if (l.error) return send(res, 400, `Update spc error: ${l.error}`);
+    const labels = { ...l.labels, 'com.openfaas.uid': String(nanos()) };
+    const spec = structuredClone(found.svc.Spec);
+    const tt = spec.TaskTemplate;
+    tt.RestartPolicy = { ...(tt.RestartPolicy ?? {}), Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 };
+    tt.ContainerSpec.Image = fd.image;
+    spec.Labels = labels;
+    tt.ContainerSpec.Labels = labels;
+    tt.Networks = [{ Target: net }];
+    tt.ContainerSpec.Secrets = secrets.refs;
+    tt.ContainerSpec.ReadOnly = Boolean(fd.readOnlyRootFilesystem);
+    const mounts = (tt.ContainerSpec.Mounts ?? []).filter((m: any) => m.Target !== '/tmp');
+    tt.ContainerSpec.Mounts = fd.readOnlyRootFilesystem ? [{ Type: 'tmpfs', Target: '/tmp' }] : mounts;
+    tt.Resources = buildResources(fd);
+    tt.Placement = { Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] };
+    spec.Name = fd.service;
+    spec.RollbackConfig = { FailureAction: 'pause' };
+    spec.UpdateConfig = { Parallelism: 1, FailureAction: 'rollback', Order: 'start-first' };
+    const env = buildEnv(fd);
+    if (env.length) tt.ContainerSpec.Env = env;
+    if (spec.Mode?.Replicated) spec.Mode.Replicated.Replicas = minReplicas(fd);
+    const r = await docker.call('POST', `/services/${found.svc.ID}/update?version=${found.svc.Version.Index}&registryAuthFrom=spec`, spec);
+    if (r.status >= 300) return send(res, 400, `Update error: ${dockerMessage(r)}`);
+    send(res, 202);
+  }
+
+  async function remove(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const p = parseJson(await readBody(req));
+    const name = p.ok ? p.value?.functionName : undefined;
+    if (typeof name !== 'string' || !name) return send(res, 400);
+    const ids = (await functions()).filter((s) => s.Spec.Name === name).map((s) => s.ID);
+    if (!ids.length) return send(res, 404, `No such service found: ${name}.`);
+    let failed = false;
+    for (const id of ids) if ((await docker.call('DELETE', `/services/${id}`)).status >= 300) failed = true;
+    send(res, failed ? 500 : 202);
+  }
+
+  async function scale(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const p = parseJson(await readBody(req));
+    // Go's Unmarshal into {replicas uint64}: a missing field is 0, a wrong type is an error.
+    const replicas = p.ok ? (p.value?.replicas ?? 0) : undefined;
+    if (!p.ok || typeof replicas !== 'number' || replicas < 0 || !Number.isInteger(replicas)) {
+      return send(res, 400, 'Cannot parse request. Please pass valid JSON.');
+    }
+    const found = await inspect(name);
+    if (!found.svc) return send(res, 500, found.error);
+    const spec = { ...found.svc.Spec, Mode: { Replicated: { Replicas: replicas } } };
+    const r = await docker.call('POST', `/services/${found.svc.ID}/update?version=${found.svc.Version.Index}&registryAuthFrom=spec`, spec);
+    if (r.status >= 300) return send(res, 500, dockerMessage(r));
+    send(res, 202);
+  }
+
+  const proxy = createFunctionProxy(o, async (name) => {
+    const filters = encodeURIComponent(JSON.stringify({ name: [name] }));
+    const r = await docker.call<any[]>('GET', `/services?filters=${filters}`);
+    return r.status === 200 && (r.json ?? []).length > 0;
+  });
 
   /** Answers provider routes; returns false for a path it does not own. */
   return async function handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
     const method = req.method ?? 'GET';
     let m: RegExpExecArray | null;
+    if ((m = new RegExp(`^/function/(${NAME})(?:/(.*))?$`).exec(path))) {
+      await proxy(req, res, m[1]!, m[2] ?? '');
+      return true;
+    }
     if (path === '/system/functions') {
       if (method === 'GET') {
-        const filters = encodeURIComponent(JSON.stringify({ label: ['function=true'] }));
-        const r = await docker.call<any[]>('GET', `/services?filters=${filters}`);
-        if (r.status !== 200) return send(res, 500, dockerMessage(r)), true;
-        sendJson(res, 200, (r.json ?? []).map((s) => status(s, 0)));
-      } else if (method === 'POST') await deploy(req, res, false);
-      else if (method === 'PUT') await deploy(req, res, true);
-      else if (method === 'DELETE') {
-        const p = parseJson(await readBody(req));
-        const name = p.ok ? p.value?.functionName : undefined;
-        if (typeof name !== 'string' || !name) return send(res, 400), true;
-        const svc = await findService(name);
-        if (!svc || svc.Spec.Labels?.function !== 'true') return send(res, 404, `No such service found: ${name}.`), true;
-        const r = await docker.call('DELETE', `/services/${svc.ID}`);
-        if (r.status >= 300) return send(res, 500, dockerMessage(r)), true;
-        send(res, 202);
-      } else send(res, 405);
+        let list: any[];
+        try {
+          list = await functions();
+        } catch (e) {
+          return send(res, 500, (e as Error).message), true;
+        }
+        // The list never counts tasks: availableReplicas is always 0 here (reader.go).
+        sendJson(res, 200, list.map((s) => status(s, 0)));
+      } else if (method === 'POST') await create(req, res);
+      else if (method === 'PUT') await update(req, res);
+      else if (method === 'DELETE') await remove(req, res);
+      else send(res, 405);
       return true;
     }
     if ((m = new RegExp(`^/system/function/(${NAME})$`).exec(path))) {
       if (method !== 'GET') return send(res, 405), true;
-      const svc = await findService(m[1]!);
-      if (!svc || svc.Spec.Labels?.function !== 'true') return send(res, 404), true;
-      sendJson(res, 200, status(svc, await runningTasks(svc.Spec.Name)));
+      const svc = (await functions()).find((s) => s.Spec.Name === m![1]);
+      if (!svc) return send(res, 404), true;
+      sendJson(res, 200, status(svc, await availableReplicas(svc.Spec.Name)));
       return true;
     }
     if ((m = new RegExp(`^/system/scale-function/(${NAME})$`).exec(path))) {
       if (method !== 'POST') return send(res, 405), true;
-      const p = parseJson(await readBody(req));
-      if (!p.ok || typeof p.value?.replicas !== 'number') return send(res, 400, 'Cannot parse request. Please pass valid JSON.'), true;
-      const svc = await findService(m[1]!);
-      if (!svc) return send(res, 500, `Unable to scale function: ${m[1]} not found`), true;
-      const spec = { ...svc.Spec, Mode: { Replicated: { Replicas: p.value.replicas } } };
-      const r = await docker.call('POST', `/services/${svc.ID}/update?version=${svc.Version.Index}`, spec);
-      if (r.status >= 300) return send(res, 500, dockerMessage(r)), true;
-      send(res, 202);
+      await scale(req, res, m[1]!);
       return true;
     }
     if (path === '/system/info') {

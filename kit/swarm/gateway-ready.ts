@@ -1,0 +1,82 @@
+import type { Runner } from '../plan/types.ts';
+import { GatewayClient } from '../gateway/client.ts';
+import { STACK_NAME } from '../openfaas/swarm-stack.ts';
+import { GATEWAY_USER } from '../openfaas/credentials.ts';
+import { judgeRollout, parseRolloutProbe, rolloutProbeStep, taskLogsStep, type RolloutVerdict } from './rollout.ts';
+
+export const GATEWAY_SERVICE = `${STACK_NAME}_gateway`;
+
+export class GatewayNotReadyError extends Error {
+  override name = 'GatewayNotReadyError';
+}
+
+export interface GatewayReadyOptions {
+  /** The manager the gateway service is read on. */
+  runner: Runner;
+  node: string;
+  url: string;
+  password: string;
+  auth: boolean;
+  timeoutMs: number;
+  /** Labels the deployed gateway spec carries (the stack hash label). */
+  expectLabels?: Record<string, string>;
+  fetch?: typeof globalThis.fetch;
+  pollMs?: number;
+}
+
+/**
+ * Up is done when the gateway service's update is complete (its running task has the deployed
+ * spec) and that task answers /healthz and an authenticated /system/functions; the task is read
+ * again after the answers, so an old task still answering does not count. A crash loop or a paused
+ * or rolled-back update fails at once, naming the task's error and its last log lines.
+ */
+export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void> {
+  const client = new GatewayClient({ baseUrl: o.url, auth: o.auth ? { username: GATEWAY_USER, password: o.password } : undefined, fetch: o.fetch, timeoutMs: 5000 });
+  const deadline = Date.now() + o.timeoutMs;
+  const see = `see: docker service ps --no-trunc ${GATEWAY_SERVICE} on ${o.node}`;
+  let last = '';
+  for (;;) {
+    const verdict = await readRollout(o.runner, o.expectLabels);
+    if (verdict.kind === 'failed') {
+      const logs = verdict.taskId ? await lastLogLines(o.runner, verdict.taskId) : '';
+      throw new GatewayNotReadyError(`the gateway (${GATEWAY_SERVICE}) does not run: ${verdict.why}${logs ? `; it printed: ${logs}` : ''}; ${see}`);
+    }
+    if (verdict.kind === 'ready') {
+      last = await answers(client);
+      if (!last) {
+        const again = await readRollout(o.runner, o.expectLabels);
+        if (again.kind === 'ready' && again.taskId === verdict.taskId) return;
+        last = `task ${verdict.taskId.slice(0, 12)} answered, then ${again.kind === 'ready' ? 'another task took over' : again.why}`;
+      }
+    } else last = verdict.why;
+    if (Date.now() > deadline) {
+      throw new GatewayNotReadyError(`the gateway at ${o.url} was not ready after ${Math.round(o.timeoutMs / 1000)} s (${last}); ${see}, or run: edgefaas status`);
+    }
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));
+  }
+}
+
+async function readRollout(runner: Runner, expectLabels?: Record<string, string>): Promise<RolloutVerdict> {
+  const step = rolloutProbeStep(GATEWAY_SERVICE);
+  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
+  if (res.code !== 0) return { kind: 'waiting', why: `docker service inspect ${GATEWAY_SERVICE} failed: ${res.stderr.trim().split('\n').pop() ?? ''}` };
+  return judgeRollout(parseRolloutProbe(res.stdout), expectLabels);
+}
+
+/** '' when /healthz and an authenticated /system/functions answer, else why not. */
+async function answers(client: GatewayClient): Promise<string> {
+  try {
+    if (!(await client.healthz())) return '/healthz did not answer 200';
+    await client.listFunctions();
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+async function lastLogLines(runner: Runner, taskId: string): Promise<string> {
+  const step = taskLogsStep(taskId);
+  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs }).catch(() => undefined);
+  if (!res || res.code !== 0) return '';
+  return res.stdout.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+}
