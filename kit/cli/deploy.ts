@@ -8,6 +8,8 @@ import { readPublished, splitImageRef } from '../images/state.ts';
 import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
+import { checkFunctionLimits } from '../openfaas/ce-limits.ts';
+import { orchestratorFor } from '../orchestrator/index.ts';
 import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
@@ -93,6 +95,8 @@ export function makeDeployCommand(): Command {
       if (written) ctx.info(`wrote ${path}`);
       const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
+      const limits = orchestratorFor(spec).functionLimits;
+      if (limits) checkFunctionLimits(limits, stack, names, (await gateway.listFunctions()).map((f) => f.name));
       const smoke = await smokeTests(stack, spec, o, ctx);
       const deployed = await deployStack({
         stack,

@@ -10,15 +10,15 @@ import { probePool } from './cluster-pool.ts';
 
 export function makeDownCommand(): Command {
   return new Command('down')
-    .description('remove what edgefaas made: its functions, the OpenFaaS stack, the registry service and secrets; nodes leave a swarm edgefaas created (Docker stays)')
-    .option('--purge', 'also put back the /etc/docker/daemon.json each node had before edgefaas, and remove its record there')
+    .description('remove what edgefaas made: its functions, OpenFaaS, the registry and secrets; Swarm: nodes leave a swarm edgefaas created (Docker stays); k3s: k3s stays')
+    .option('--purge', 'also undo the install: Swarm: put back the /etc/docker/daemon.json each node had before edgefaas; k3s: run k3s\'s uninstall scripts (agents first)')
     .action(async (o: { purge?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       if (!ctx.opts.yes && !ctx.opts.dryRun) {
-        if (!ctx.interactive) throw new UsageError('down removes the stack and the swarm; run it with --yes (or --dry-run to see what it would do)');
+        if (!ctx.interactive) throw new UsageError(`down removes OpenFaaS and the ${spec.orchestrator === 'k3s' ? (o.purge ? 'k3s install' : 'functions') : 'swarm'}; run it with --yes (or --dry-run to see what it would do)`);
         const { confirm } = await import('@inquirer/prompts');
-        if (!(await confirm({ message: `remove OpenFaaS and the swarm from ${spec.nodes.length} node(s)?`, default: false }))) return;
+        if (!(await confirm({ message: `remove OpenFaaS${spec.orchestrator === 'swarm' ? ' and the swarm' : o.purge ? ' and k3s' : ''} from ${spec.nodes.length} node(s)?`, default: false }))) return;
       }
       const orchestrator = orchestratorFor(spec);
       const pool = probePool(spec, ctx);

@@ -10,6 +10,7 @@ import { writeSecretFile } from '../inventory/secrets.ts';
 import { expandTilde } from '../ssh/paths.ts';
 import { readSshHosts } from '../inventory/ssh-hosts.ts';
 import { renderCluster, writeCluster } from '../inventory/write.ts';
+import { orchestratorFor } from '../orchestrator/index.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
 import { intFlag, type InitFlags } from './init-flags.ts';
@@ -107,6 +108,12 @@ export async function runInit(ctx: CliContext, flags: InitFlags): Promise<void> 
     throw new Error(`cannot write ${path}: ${why}; pick another place with --output PATH`, { cause: e });
   }
   const plan = planLines(answers, path);
+  const limits = orchestratorFor({ orchestrator: cluster.orchestrator ?? 'swarm' }).functionLimits;
+  if (limits) {
+    const over = (cluster.functions ?? []).filter((f) => (f.maxReplicas ?? 0) > limits.replicas || (f.replicas ?? 0) > limits.replicas);
+    ctx.warn(`note: OpenFaaS CE on ${cluster.orchestrator} allows ${limits.functions} functions and ${limits.replicas} replicas per function; deploy refuses more`);
+    for (const f of over) ctx.warn(`warning: ${f.name} asks for up to ${Math.max(f.maxReplicas ?? 0, f.replicas ?? 0)} replicas; deploy will refuse it above ${limits.replicas}`);
+  }
   if (ctx.opts.json) {
     ctx.result({ ok: true, path, status: written.status, backup: written.backup, secrets: secrets.map((s) => s.path), cluster });
     for (const line of plan) ctx.info(line);

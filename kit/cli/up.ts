@@ -15,12 +15,18 @@ export function makeUpCommand(): Command {
     .description('the orchestrator cluster.yaml names (Docker Swarm or k3s) on every node, a registry and OpenFaaS: re-runnable, nodes in parallel')
     .option('--wait <seconds>', 'how long to wait for the gateway to answer', '300')
     .option('--adopt', 'deploy into the swarm the first manager already runs, which edgefaas did not create (down then removes only what edgefaas added)')
-    .action(async (o: { wait: string; adopt?: boolean }, cmd: Command) => {
+    .option('--k3s-binary <path>', 'k3s airgap: the k3s binary for the nodes (install.sh from get.k3s.io beside it)')
+    .option('--k3s-images <path>', 'k3s airgap: the airgap images tarball')
+    .option('--k3s-sha256 <path>', 'k3s airgap: the sha256sum file listing both (as k3s releases publish)')
+    .action(async (o: { wait: string; adopt?: boolean; k3sBinary?: string; k3sImages?: string; k3sSha256?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
       const orchestrator = orchestratorFor(spec);
       const wait = Number(o.wait);
       if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait takes seconds, got "${o.wait}"`);
+      const given = [o.k3sBinary, o.k3sImages, o.k3sSha256].filter(Boolean).length;
+      if (given && given < 3) throw new UsageError('an airgap install needs all three: --k3s-binary, --k3s-images and --k3s-sha256');
+      const airgap = given ? { binary: o.k3sBinary!, images: o.k3sImages!, checksums: o.k3sSha256! } : undefined;
       const pool = probePool(spec, ctx);
       try {
         const started = Date.now();
@@ -36,6 +42,10 @@ export function makeUpCommand(): Command {
           gatewayWaitMs: wait * 1000,
           adopt: !!o.adopt,
           secrets: pool.redactor,
+          yes: ctx.opts.yes,
+          airgap,
+          env: ctx.env,
+          reconnect: (node: NodeSpec) => pool.reconnect(node),
           resolve: { sshConfig: await clusterSshConfig(spec, ctx.env), env: ctx.env },
         };
         // A dry run lists the commands it would run, in order; a real run shows a row per node.

@@ -26,6 +26,11 @@ export interface LabUpOptions {
    */
   dockerMinApi?: Record<string, string>;
   clusterFile?: string;
+  /**
+   * Raspberry Pi OS hosts: /boot/firmware/cmdline.txt as bookworm ships it, the memory cgroup off
+   * until that line asks for it, and `reboot` that restarts the host with its disk kept.
+   */
+  pi?: boolean;
   /** Default $EDGEFAAS_HOME or ~/.edgefaas. */
   home?: string;
   log?: (line: string) => void;
@@ -150,6 +155,19 @@ async function configureNode(container: string, f: LabFiles): Promise<boolean> {
   return true;
 }
 
+/** Pi OS bookworm's stock line (one line, no cgroup settings): the kernel keeps the memory cgroup off. */
+export const PI_CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet splash plymouth.ignore-serial-consoles cfg80211.ieee80211_regdom=GB\n';
+
+/** A Pi host gets its boot partition once, then boots again so its "kernel" reads it. */
+async function makePi(container: string, address: string): Promise<boolean> {
+  const has = await docker(['exec', container, 'test', '-f', '/boot/firmware/cmdline.txt'], { allowFail: true });
+  if (has.code === 0) return false;
+  await docker(['exec', '-i', container, 'sh', '-c', 'install -d -m 755 /boot/firmware && cat >/boot/firmware/cmdline.txt'], { stdin: PI_CMDLINE });
+  await docker(['restart', container]);
+  await waitForSsh(address, container);
+  return true;
+}
+
 async function waitForSsh(address: string, container: string): Promise<void> {
   // First boot makes the host keys (RSA takes a while on a busy machine): allow a minute.
   const deadline = Date.now() + 60_000;
@@ -255,6 +273,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       if (await configureNode(n.container, f)) touched = true;
       if (await setHostsInContainer(n.container, layout.name, block)) touched = true;
       if (await setDockerFloor(n.container, opts.dockerMinApi?.[n.name])) touched = true;
+      if (opts.pi && (await makePi(n.container, n.address))) touched = true;
       return { touched, keys: await hostKeys(n.container, [n.address, labHostName(layout.name, n.name)]) };
     }),
   );

@@ -19,6 +19,8 @@ export interface Orchestrator {
   gatewayUrl(spec: ClusterSpec, managerIp: string): string;
   /** How a function image built here reaches the nodes. */
   imageDelivery(spec: ClusterSpec): Promise<ImageDelivery>;
+  /** What the OpenFaaS edition this orchestrator runs allows (CE on Kubernetes: 15 functions, 5 replicas). */
+  functionLimits?: { functions: number; replicas: number };
 }
 
 export interface NodeProbe {
@@ -75,6 +77,10 @@ export interface UpDeps extends RunDeps {
   adopt?: boolean;
   /** Where secrets met on the way (join tokens, the gateway password) are registered for redaction. */
   secrets?: { add(secret: string | undefined): void };
+  /** A fresh connection to a node that went away on purpose (a reboot). */
+  reconnect?(node: NodeSpec): Promise<Runner>;
+  /** For $KUBECONFIG and the home directory. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface NodeOutcome {

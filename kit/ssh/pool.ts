@@ -131,6 +131,14 @@ export class SshPool {
     return r;
   }
 
+  /** A new connection to the node (after it rebooted): the old one is closed and forgotten. */
+  async reconnect(node: NodeSpec): Promise<SshRunner> {
+    const old = this.runners.get(node.name);
+    this.runners.delete(node.name);
+    await old?.then((x) => x.close()).catch(() => undefined);
+    return this.runner(node);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.runners.values()];
     this.runners.clear();

@@ -1,7 +1,6 @@
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
-import { forEachNode } from '../ssh/parallel.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { REGISTRY_SERVICE } from './registry.ts';
 import { leaveSwarmStep, promoteStep } from './steps.ts';
@@ -10,7 +9,7 @@ import { keysNeedingRestart } from '../docker/daemon-json.ts';
 import { DAEMON_JSON, waitForDockerStep } from '../docker/install.ts';
 import { emptyState, removeStateStep, type NodeStateFile } from '../nodes/state.ts';
 import { lockedAdvice, ourFunctions, ourSecrets, ourServices, ownershipProbeStep, parseOwnership, removeServicesStep, stateSteps, swarmVerdict, type OwnedFacts } from './ownership.ts';
-import { execSteps } from './exec.ts';
+import { phaseOver, stepsOn } from '../plan/node-steps.ts';
 import type { UpProgress } from './up.ts';
 
 export interface SwarmDownDeps {
@@ -102,23 +101,8 @@ function restoreDaemonJsonSteps(facts: DockerFacts, original: string | null): St
 export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   const states = d.spec.nodes.map((spec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as DockerFacts | undefined, own: undefined as OwnedFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
   type S = (typeof states)[number];
-  const run = (s: S, steps: Step[]): Promise<string[]> =>
-    execSteps(s.runner!, s.spec.name, steps, {
-      start: (title) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`)),
-      changed: (title) => {
-        s.changes.push(title);
-        d.progress?.done(s.spec.name, title, 'changed');
-      },
-    });
-  const phase = async (list: S[], work: (s: S) => Promise<unknown>) => {
-    const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), d.spec.ssh.concurrency, ({ s }) => work(s));
-    out.forEach((o, i) => {
-      if (!o.ok && !list[i]!.error) {
-        d.progress?.fail(list[i]!.spec.name, o.error);
-        list[i]!.error = o.error;
-      }
-    });
-  };
+  const run = stepsOn(d);
+  const phase = phaseOver(d, d.spec.ssh.concurrency);
   await phase(states, async (s) => {
     d.progress?.start(s.spec.name, 'connect and look around (read-only)');
     s.runner = await d.runner(s.spec);

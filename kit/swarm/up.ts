@@ -241,7 +241,8 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         if (!d.dryRun) await probe(gw);
         await persist(gw, { ...gw.own!.state, swarm: { clusterId: gw.facts!.swarm.clusterId || '<new swarm>', how: 'created' } }, 'the swarm edgefaas created');
       } else {
-        if (verdict.record) await persist(gw, verdict.record, verdict.how === 'adopted' ? 'the swarm adopted with --adopt' : 'the swarm edgefaas created');
+        // Only the swarm part of the verdict's record: dockerOn may have recorded daemon.json since.
+        if (verdict.record) await persist(gw, { ...gw.own!.state, swarm: verdict.record.swarm }, verdict.how === 'adopted' ? 'the swarm adopted with --adopt' : 'the swarm edgefaas created');
         if (f.swarm.isManager) right(gw, 'swarm manager');
       }
       await labels(gw);

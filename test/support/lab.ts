@@ -61,7 +61,7 @@ function alive(pid: number): boolean {
   }
 }
 
-type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'os' | 'dockerMinApi'>;
+type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'pi' | 'os' | 'dockerMinApi'>;
 
 export async function startLab(opts: StartOptions): Promise<TestLab> {
   const release = await holdLabName(opts.name);
@@ -77,7 +77,7 @@ async function startHeldLab(opts: StartOptions, release: () => Promise<void>): P
   if (opts.fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, os: opts.os, dockerMinApi: opts.dockerMinApi });
+  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, pi: opts.pi, os: opts.os, dockerMinApi: opts.dockerMinApi });
   return {
     name: opts.name,
     subnet: opts.subnet,

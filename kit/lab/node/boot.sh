@@ -18,6 +18,13 @@ while IFS=: read -r _ ctrls _; do
        fi ;;
   esac
 done </proc/self/cgroup
+# A Raspberry Pi host (lab up --pi) has a boot partition: its kernel reads cmdline.txt at boot and,
+# as Pi OS ships, keeps the memory cgroup off unless the line asks for it (cgroup_enable=memory).
+cmdline=/boot/firmware/cmdline.txt; [ -f $cmdline ] || cmdline=/boot/cmdline.txt
+if [ -f $cmdline ] && ! head -n1 $cmdline | tr ' ' '\n' | grep -qx cgroup_enable=memory; then
+  awk 'BEGIN{OFS="\t"} $1=="memory"{$4=0} {print}' /proc/cgroups >/run/lab-proc-cgroups
+  mount --bind /run/lab-proc-cgroups /proc/cgroups
+fi
 [ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -A >/dev/null
 mkdir -p /run/sshd
-exec /usr/sbin/sshd -D -e
+exec /usr/sbin/sshd -D -e -o PidFile=/run/sshd.pid
