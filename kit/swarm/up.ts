@@ -181,7 +181,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const ipvs = alive().every((s) => s.facts!.ipvs);
   if (!ipvs) {
     const without = states.filter((s) => s.facts && !s.facts.ipvs).map((s) => s.spec.name);
-    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh)`);
+    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh), and the gateway calls functions through faas-swarm, which finds their tasks by DNS (tasks.NAME)`);
   }
 
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
