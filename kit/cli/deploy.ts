@@ -16,6 +16,8 @@ import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { parseImageRef, pinnedRef, refOf } from '../registry/reference.ts';
+import { doctor } from '../nodes/doctor.ts';
+import { nodeCapacities, type NodeCapacity } from '../openfaas/sizing.ts';
 import { probePool } from './cluster-pool.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -40,10 +42,22 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext)
   // Replicas one per node with room for one: read each node's memory first (read-only).
   const pool = probePool(spec, ctx);
   const rooms = await nodeRooms(spec, pool).finally(() => pool.closeAll());
-  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms });
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms, nodes: await probedCapacities(spec, ctx) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
+}
+
+/** Each node's RAM and cores (read-only probe), so replicas are sized to fit them. */
+async function probedCapacities(spec: ClusterSpec, ctx: CliContext): Promise<NodeCapacity[]> {
+  const pool = probePool(spec, ctx);
+  try {
+    const nodes = nodeCapacities(spec, await doctor(spec, pool));
+    if (!nodes.length) throw new UsageError('no node answered the probe, so replicas cannot be sized; run: edgefaas doctor');
+    return nodes;
+  } finally {
+    await pool.closeAll();
+  }
 }
 
 async function smokeTests(stack: Stack, spec: ClusterSpec, o: DeployFlags, ctx: CliContext): Promise<Record<string, SmokeTest | undefined>> {

@@ -4,8 +4,8 @@ import { emptyState } from '../nodes/state.ts';
 import { dockerPlan, dockerSteps, sha256 } from './install.ts';
 
 const bare: DockerFacts = {
-  arch: 'aarch64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
-  dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' },
+  arch: 'aarch64', userland: 'arm64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,
+  dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' }, api: null,
 };
 const needs = { insecureRegistries: ['10.0.0.11:5000'] };
 const merged = `{\n  "insecure-registries": [\n    "10.0.0.11:5000"\n  ],\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-size": "10m",\n    "max-file": "3"\n  }\n}\n`;
@@ -15,7 +15,8 @@ describe('dockerSteps', () => {
     const steps = dockerSteps('pi-2', bare, needs);
     expect(steps.map((s) => s.command)).toEqual([
       'mkdir -p /etc/docker && { [ ! -e /etc/docker/daemon.json ] || [ -e /etc/docker/daemon.json.edgefaas-backup ] || cp -p /etc/docker/daemon.json /etc/docker/daemon.json.edgefaas-backup; } && cat > /etc/docker/daemon.json.edgefaas-new && mv /etc/docker/daemon.json.edgefaas-new /etc/docker/daemon.json',
-      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io ca-certificates' +
+        ' $(for p in docker-cli; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)',
       'systemctl enable --now docker',
       'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -ge 60 ] && { echo "dockerd did not answer within 60s" >&2; exit 1; }; sleep 1; done',
       'u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"; usermod -aG docker "$u"',
@@ -27,7 +28,7 @@ describe('dockerSteps', () => {
 
   it('without systemd uses the init script and cgroupfs-mount', () => {
     const steps = dockerSteps('lab-1', { ...bare, serviceManager: 'sysv' }, needs);
-    expect(steps[1]!.command).toContain('docker.io ca-certificates cgroupfs-mount');
+    expect(steps[1]!.command).toContain('docker.io ca-certificates $(for p in docker-cli cgroupfs-mount; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)');
     expect(steps[2]!.command).toBe('{ update-rc.d docker defaults >/dev/null 2>&1 || true; } && service docker start');
   });
 

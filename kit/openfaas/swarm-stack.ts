@@ -15,6 +15,8 @@ const CONFIG_FILES = ['prometheus/prometheus.yml', 'prometheus/alert.rules.yml',
 export interface StackOptions {
   /** `uname -m` of the node labelled edgefaas.gateway=true. */
   gatewayArch: string;
+  /** Its userland (dpkg --print-architecture), which picks the image variant when known. */
+  gatewayUserland?: string | null;
   gatewayNode: string;
   /** Without IPVS: dnsrr endpoints and host-mode published ports. */
   ipvs: boolean;
@@ -22,6 +24,8 @@ export interface StackOptions {
   auth: boolean;
   /** Per service: an image to use instead, or null to leave the service out. */
   images?: Record<string, string | null>;
+  /** faas-swarm's DOCKER_API_VERSION, inside the manager's range (kit/docker/api-version.ts). */
+  dockerApiVersion?: string;
 }
 
 export interface RenderedStack {
@@ -38,7 +42,7 @@ type Service = Record<string, any>;
 export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): RenderedStack {
   const doc = parse(readFileSync(`${swarmDir}/openfaas.yml`, 'utf8')) as { services: Record<string, Service>; configs: Record<string, any> };
   const configs = Object.fromEntries(CONFIG_FILES.map((f) => [f, readFileSync(`${swarmDir}/${f}`, 'utf8')]));
-  const suffix = tagSuffixFor(o.gatewayArch, o.gatewayNode);
+  const suffix = tagSuffixFor(o.gatewayArch, o.gatewayNode, o.gatewayUserland ?? null);
 
   for (const [name, svc] of Object.entries(doc.services)) {
     const override = o.images?.[name];
@@ -50,6 +54,7 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
     else if ((ARCH_VARIANT_SERVICES as readonly string[]).includes(name)) svc.image = `${svc.image}${suffix}`;
     if (svc.environment?.basic_auth !== undefined) svc.environment.basic_auth = String(o.auth);
     if (name === 'gateway') svc.ports[0].published = o.gatewayPort;
+    if (o.dockerApiVersion && svc.environment?.DOCKER_API_VERSION !== undefined) svc.environment.DOCKER_API_VERSION = o.dockerApiVersion;
     if (!o.ipvs) {
       svc.deploy = { ...(svc.deploy ?? {}), endpoint_mode: 'dnsrr' };
       for (const p of svc.ports ?? []) p.mode = 'host';

@@ -159,16 +159,20 @@ export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
   // A node leaves only a swarm edgefaas created, or one edgefaas joined it to. Workers first, in
   // parallel; managers last (the last one of a swarm edgefaas created needs --force).
   const leaves = (s: S) => inSwarm(s) && (how === 'created' || s.own!.state.swarm?.how === 'joined');
-  await phase(states.filter((s) => leaves(s) && !s.facts!.swarm.isManager), async (s) => {
-    await run(s, [leaveSwarmStep(false)]);
-    await save(s, { ...s.own!.state, swarm: undefined }, 'that this node left the swarm');
-  });
+  /** Leaving and recording it are one step (one change on the node), the record written only once the node left. */
+  const leave = async (s: S, force: boolean) => {
+    const next = { ...s.own!.state, swarm: undefined };
+    const [record] = stateSteps(s.own!.state, next, 'that this node left the swarm');
+    const step = leaveSwarmStep(force);
+    await run(s, [record ? { ...step, command: `${step.command} && ${record.command}`, stdin: record.stdin } : step]);
+    s.own!.state = next;
+  };
+  await phase(states.filter((s) => leaves(s) && !s.facts!.swarm.isManager), (s) => leave(s, false));
   for (const s of states.filter((x) => leaves(x) && x.facts!.swarm.isManager)) {
     await phase([s], async (x) => {
       // A manager edgefaas added to the user's swarm is demoted first: the user's swarm keeps its quorum.
       if (how !== 'created' && leader && x !== leader) await run(leader, [promoteStep(x.facts!.swarm.nodeId, x.spec.name, 'worker')]);
-      await run(x, [leaveSwarmStep(how === 'created')]);
-      await save(x, { ...x.own!.state, swarm: undefined }, 'that this node left the swarm');
+      await leave(x, how === 'created');
     });
   }
   for (const s of states.filter((x) => !x.error && !leaves(x) && x.own!.state.swarm && x !== leader && how !== 'created')) {

@@ -113,6 +113,15 @@ describe('swarmUp orchestration', () => {
     expect(result.gatewayUrl).toBe('http://10.0.0.1:8080');
   });
 
+  it('refuses an ARMv6 node (Pi Zero) before installing anything on it; the others carry on', async () => {
+    const zero = { ...bare('w1'), arch: 'armv6l' };
+    const { result, log } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }], [bare('m1'), zero]);
+    expect(result.nodes.find((n) => n.node === 'w1')!.error).toMatch(/^w1 is an ARMv6 board \(Pi Zero or Pi 1\): .* die there with SIGILL/);
+    expect(log.filter((l) => l.startsWith('[w1]'))).toEqual([]);
+    expect(zero.docker).toBe(false);
+    expect(result.nodes.find((n) => n.node === 'm1')!.ok).toBe(true);
+  });
+
   it('joins workers in parallel', async () => {
     const { events } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }, { name: 'w2', role: 'worker' }], [bare('m1'), bare('w1'), bare('w2')]);
     expect(events.slice(0, 2).sort()).toEqual(['join-start w1', 'join-start w2']);

@@ -6,6 +6,7 @@ import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerPlan } from '../docker/install.ts';
+import { PROVIDER_API_PIN, providerApiVersion } from '../docker/api-version.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
 import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
@@ -18,6 +19,7 @@ import {
 import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
+import { noImageReason } from '../nodes/arch.ts';
 import { shq } from '../docker/shell.ts';
 import type { NodeStateFile } from '../nodes/state.ts';
 import { lockedAdvice, ownershipProbeStep, parseOwnership, stateSteps, swarmVerdict, type OwnedFacts, type SwarmVerdict } from './ownership.ts';
@@ -138,6 +140,9 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     right(s, 'connect and look around (read-only)');
   });
 
+  // No image runs on ARMv6 (Pi Zero, Pi 1): refuse those nodes before anything is installed.
+  for (const s of alive()) if (s.facts!.arch === 'armv6l') fail(s, new UpError(noImageReason(s.spec.name, s.facts!.arch, s.facts!.userland)));
+
   // 2. one address per node, the same for advertise, registry, image names and gateway URL
   const addresses = new Map<string, string>();
   let managerBehindJump = false;
@@ -196,7 +201,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const ipvs = alive().every((s) => s.facts!.ipvs);
   if (!ipvs) {
     const without = states.filter((s) => s.facts && !s.facts.ipvs).map((s) => s.spec.name);
-    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh)`);
+    notes.push(`no IPVS on ${without.join(', ')}: services use --endpoint-mode dnsrr and host-mode published ports (no routing mesh), and the gateway calls functions through faas-swarm, which finds their tasks by DNS (tasks.NAME)`);
   }
 
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
@@ -404,14 +409,19 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       const made = [...(!secrets.includes('basic-auth-user') ? ['basic-auth-user'] : []), ...(!secrets.includes('basic-auth-password') ? ['basic-auth-password'] : [])];
       await persist(gw, { ...gw.own!.state, secrets: [...new Set([...gw.own!.state.secrets, ...made])] }, 'the basic-auth secrets');
     } else right(gw, 'gateway basic-auth secrets');
+    // faas-swarm's API version inside the manager's range (Docker 29 refuses its pinned 1.30).
+    const providerApi = gw.facts!.api ? providerApiVersion(gw.facts!.api, gw.spec.name) : undefined;
+    if (providerApi && providerApi.version !== PROVIDER_API_PIN) notes.push(`${gw.spec.name}: ${providerApi.reason}`);
     const userImages = Object.fromEntries(Object.entries(spec.openfaas?.images ?? {}).filter(([k]) => k !== 'registry'));
     const stack = renderSwarmStack({
       gatewayArch: gw.facts!.arch,
+      gatewayUserland: gw.facts!.userland,
       gatewayNode: gw.spec.name,
       ipvs,
       gatewayPort: spec.gateway.port,
       auth: spec.gateway.auth,
       images: userImages,
+      dockerApiVersion: providerApi?.version,
     });
     if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
       await run(gw, deployStackSteps(stack, { withRegistryAuth: Boolean(lan?.auth) }));

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { appendFile, cp, readFile, readdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../kit/images/platforms.ts';
 import { clusterRegistryAccess } from '../../kit/images/registry-access.ts';
@@ -9,32 +7,15 @@ import { buildAndPush } from '../../kit/images/run.ts';
 import { loadCluster } from '../../kit/inventory/load.ts';
 import { parseStack, stringifyStack } from '../../kit/openfaas/stack.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
+import { buildFunction, edgefaasOnLab, PHOTOS, REPO_ROOT } from './support.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(CACHE, 'edgefaas', 'photos');
 const DATASET = '/work/shared/datasets/dogs-vs-cats/valid';
 
 let lab: TestLab;
 let gateway: string;
 
 /** The real CLI as a user runs it, with the lab's home and this machine's caches (model, bases, photos). */
-function edgefaas(args: string[], timeoutMs = 1_200_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [BIN, '--config', lab.clusterFile, ...args],
-      {
-        cwd: lab.home,
-        env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: CACHE, EDGEFAAS_CACHE: join(CACHE, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS },
-        timeout: timeoutMs,
-        maxBuffer: 64 << 20,
-      },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const edgefaas = (args: string[], timeoutMs?: number) => edgefaasOnLab(lab, args, timeoutMs);
 
 async function classify(fn: string, photo: Buffer): Promise<{ status: number; label?: string }> {
   const res = await fetch(`${gateway}/function/${fn}`, { method: 'POST', body: new Uint8Array(photo), signal: AbortSignal.timeout(120_000) });
@@ -44,7 +25,7 @@ async function classify(fn: string, photo: Buffer): Promise<{ status: number; la
 }
 
 beforeAll(async () => {
-  await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
+  await buildFunction();
   lab = await startLab({ name: 'deploy', subnet: '10.99.6.0/24', nodes: 2 });
   // One replica per function (cluster.yaml's scale.min): the default, one per node, is test/scaling's.
   await appendFile(lab.clusterFile, 'scale:\n  min: 1\n');

@@ -56,6 +56,7 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
     const up = await edgefaas(lab, ['up', '--yes']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(up.stdout).toMatch(/cluster up in [\d.]+s\. gateway: http:\/\/10\.99\.21\.11:8080/);
+    expect(up.stdout).toContain('the gateway calls functions through faas-swarm, which finds their tasks by DNS (tasks.NAME)');
     const env = (svc: string) => onNode(lab, 0, `docker service inspect ${svc} --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}'`).then((o) => JSON.parse(o) as string[]);
     const gwEnv = await env('func_gateway');
     expect(gwEnv).toContain('direct_functions=false');
