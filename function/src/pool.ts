@@ -18,7 +18,6 @@ export interface PoolInfo {
   /** Why faster engines were not used (empty when the first one started). */
   passedOver: string[];
   workers: number;
-  labels: string[];
   /** Every model the workers answer, with its labels. */
   models: Partial<Record<ModelName, string[]>>;
   /** Slowest worker's load + warm-up time. */
@@ -147,7 +146,6 @@ export class WorkerPool {
       threads: first.threads,
       passedOver: first.passedOver,
       workers: this.count,
-      labels: first.labels,
       models: first.models,
       loadSeconds: Math.max(...all.map((r) => r.loadSeconds)),
     };

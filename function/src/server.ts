@@ -148,7 +148,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     metrics.inferenceSeconds.observe(inferMs / 1000);
     metrics.serviceSeconds.observe(serviceMs / 1000);
     serverTiming(res, { read: readMs, decode: decodeMs, queue: queueMs, infer: inferMs });
-    const predictions = topK(scores, info.models[model] ?? info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
+    const predictions = topK(scores, info.models[model]!, top).map((p) => ({ ...p, score: round3(p.score) }));
     if (wantsText(req)) {
       const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
       stampDuration(res, started);
