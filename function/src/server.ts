@@ -122,6 +122,8 @@ function sendRefusal(req: IncomingMessage, res: ServerResponse, status: number, 
 
 export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
   let inflight = 0;
+  const page = uploadPage(config.model);
+  const pageHeaders = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) };
   const decodeMemory = new MemoryBudget(config.decodeMemoryBytes);
 
   /** Body bytes to model input, holding its share of the decode memory meanwhile. */
@@ -251,9 +253,8 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     if (req.method === 'POST' && !path.startsWith('/_/')) return handleClassify(req, res, url);
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '') {
-        const html = uploadPage(config.model);
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
-        res.end(req.method === 'HEAD' ? undefined : html);
+        res.writeHead(200, pageHeaders);
+        res.end(req.method === 'HEAD' ? undefined : page);
         return;
       }
       sendJson(res, 404, { error: `nothing at ${path}: POST an image to / to classify it` });
