@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { admit } from './admission.ts';
 import { extractImage, HttpError, readBody, tooLarge } from './body.ts';
-import { decodeCostBytes, MemoryBudget } from './budget.ts';
+import { decodeCost, MemoryBudget } from './budget.ts';
 import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { topK, type Prediction } from './topk.ts';
@@ -126,14 +126,9 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
   const pageHeaders = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) };
   const decodeMemory = new MemoryBudget(config.decodeMemoryBytes);
 
-  /** Body bytes to model input, holding its share of the decode memory meanwhile. */
-  async function decode(bytes: Buffer): Promise<Float32Array> {
-    const release = await decodeMemory.acquire(await decodeCostBytes(bytes));
-    try {
-      return await preprocess(bytes, { maxPixels: config.maxPixels });
-    } finally {
-      release();
-    }
+  /** Body bytes to model input, holding its share of the decode memory while the pixels decode. */
+  function decode(bytes: Buffer): Promise<Float32Array> {
+    return preprocess(bytes, { maxPixels: config.maxPixels, reserve: (header) => decodeMemory.acquire(decodeCost(header, bytes.length)) });
   }
 
   async function classify(req: IncomingMessage, res: ServerResponse, url: URL, started: number, info: PoolInfo): Promise<void> {
