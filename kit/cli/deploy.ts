@@ -3,8 +3,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { clusterArchs } from '../images/cluster.ts';
-import { coverage } from '../images/coverage.ts';
-import { accessForImage, registryAuthFor, registryClientFor } from '../images/registry-access.ts';
+import { pinForNodes, type PinnedImage } from '../images/pin.ts';
 import { readPublished } from '../images/state.ts';
 import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
@@ -15,7 +14,7 @@ import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
-import { parseImageRef, pinnedRef, refOf } from '../registry/reference.ts';
+import { pinnedRef } from '../registry/reference.ts';
 import { doctor } from '../nodes/doctor.ts';
 import { nodeCapacities, type NodeCapacity } from '../openfaas/sizing.ts';
 import { probePool } from './cluster-pool.ts';
@@ -100,7 +99,7 @@ export function makeDeployCommand(): Command {
       const limits = orchestratorFor(spec).functionLimits;
       if (limits) checkFunctionLimits(limits, stack, names, (await gateway.listFunctions()).map((f) => f.name));
       const smoke = await smokeTests(stack, spec, o, ctx);
-      const pinned = new Map<string, { image: string; registryAuth?: string }>();
+      let pinned = new Map<string, PinnedImage>();
       const deployed = await deployStack({
         stack,
         gateway,
@@ -108,19 +107,11 @@ export function makeDeployCommand(): Command {
         waitTimeoutMs: timeout * 1000,
         smoke,
         log: ctx.info,
-        // Before anything is sent: every node's platform must be in each image's manifest list,
-        // read with the image registry's own TLS and credentials; the digest it names now is what runs.
         preflight: async () => {
+          const images = names.map((n) => stack.functions[n]!.image);
           const pool = probePool(spec, ctx);
           try {
-            const nodes = await clusterArchs(spec, pool);
-            for (const image of new Set(names.map((n) => stack.functions[n]!.image))) {
-              const ref = parseImageRef(image);
-              const access = await accessForImage(ref, spec, ctx.env);
-              const got = await coverage({ registry: registryClientFor(access, { debug: ctx.debug }), repository: ref.repository, reference: refOf(ref), nodes, image });
-              pinned.set(image, { image: pinnedRef(image, got.digest), registryAuth: registryAuthFor(access) });
-              ctx.info(`${image} covers ${got.platforms.join(', ')}: every node can run it`);
-            }
+            pinned = await pinForNodes(images, await clusterArchs(spec, pool), spec, { env: ctx.env, debug: ctx.debug, log: ctx.info });
           } finally {
             await pool.closeAll();
           }
