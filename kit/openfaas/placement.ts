@@ -1,6 +1,5 @@
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
-import { doctor } from '../nodes/index.ts';
-import type { SshPool } from '../ssh/index.ts';
+import type { NodeReport } from '../nodes/index.ts';
 
 /** A node's room for function replicas, as deploy sees it before sending anything. */
 export interface NodeRoom {
@@ -70,9 +69,8 @@ export function spreadFor(spec: Pick<ClusterSpec, 'scale'>, fn: FunctionSpec, ne
   return { min, max: Math.max(max, min), constraints: [...base, ...excluded], nodes: (holdsAll.length ? holdsAll : fits).map((r) => r.node) };
 }
 
-/** Each node's hostname and memory, read as doctor reads them; a node that does not answer fails the deploy. */
-export async function nodeRooms(spec: ClusterSpec, pool: SshPool): Promise<NodeRoom[]> {
-  const reports = await doctor(spec, pool);
+/** Each node's hostname and memory from doctor's reports; a node that did not answer fails the deploy. */
+export function nodeRooms(reports: NodeReport[]): NodeRoom[] {
   return reports.map((r) => {
     if (!r.facts) throw new PlacementError(`cannot read node ${r.node} (${r.address}) to place replicas: ${r.error ?? 'no answer'}; run: edgefaas doctor --node ${r.node}`);
     return { node: r.node, hostname: r.facts.hostname, memoryMB: r.facts.memory.totalMB };
