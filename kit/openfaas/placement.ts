@@ -21,14 +21,6 @@ export function replicasThatFit(memoryMB: number, requestMB: number): number {
   return Math.max(0, Math.floor((memoryMB - NODE_RESERVE_MB) / requestMB));
 }
 
-/** "768Mi", "1Gi", "512m", "1g", bytes: MiB. */
-export function memoryMiB(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(v.trim());
-  if (!m) throw new PlacementError(`cannot read the memory size "${v}"`);
-  const unit = { '': 1 / 1024 ** 2, k: 1 / 1024, m: 1, g: 1024, t: 1024 ** 2 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Number(m[1]) * unit;
-}
-
 export interface Spread {
   /** com.openfaas.scale.min: the replicas faas-swarm starts with (and every update resets to). */
   min: number;
