@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dockerMessage, type DockerApi } from './docker-api.ts';
-import { NAME, notFound, parseJson, readBody, send, sendJson } from './http.ts';
+import { NAME, parseJson, readBody, send, sendJson } from './http.ts';
 import { createFunctionProxy, type FunctionProxyOptions } from './provider-proxy.ts';
 import { nanoCpus, ramInBytes } from './units.ts';
 
@@ -338,6 +338,3 @@ export function createProvider(o: ProviderOptions) {
     return false;
   };
 }
-
-export type ProviderHandler = ReturnType<typeof createProvider>;
-export { notFound };
