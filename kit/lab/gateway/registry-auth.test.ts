@@ -1,13 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { localServers } from '../../../test/support/local-servers.ts';
 import type { DockerApi } from './docker-api.ts';
 import { createProvider } from './provider.ts';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
+const { listenUrl } = localServers();
 
 /** The provider over a scripted Docker API that records each call with its headers. */
 async function providerWith(services: Record<string, unknown> = {}) {
@@ -23,10 +19,8 @@ async function providerWith(services: Record<string, unknown> = {}) {
     },
   };
   const handle = createProvider({ docker });
-  const s = createServer((req, res) => void handle(req, res, new URL(req.url!, 'http://x').pathname));
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, calls };
+  const url = await listenUrl((req, res) => void handle(req, res, new URL(req.url!, 'http://x').pathname));
+  return { url, calls };
 }
 
 const auth = Buffer.from('ci:s3cret').toString('base64');
@@ -40,6 +34,17 @@ describe('stand-in provider: registryAuth as faas-swarm 0.9.0 passes it to Docke
     const create = p.calls.find((c) => c.path === '/services/create')!;
     expect(JSON.parse(Buffer.from(create.headers['X-Registry-Auth']!, 'base64url').toString())).toEqual({ username: 'ci', password: 's3cret', serveraddress: '10.0.0.2:5000' });
     expect(create.body.TaskTemplate.ContainerSpec.Image).toBe(image);
+  });
+
+  it('encodes X-Registry-Auth as Docker decodes it: URL-safe base64 with its padding, whatever the length', async () => {
+    // {"username":"ci","password":"s3cret","serveraddress":"10.0.0.22:5000"} is 70 bytes: its base64 needs padding.
+    const p = await providerWith();
+    const other = `10.0.0.22:5000/edgefaas/function:abc@sha256:${'c'.repeat(64)}`;
+    expect((await fetch(`${p.url}/system/functions`, { method: 'POST', body: JSON.stringify({ service: 'classify', image: other, registryAuth: auth }) })).status).toBe(202);
+    const header = p.calls.find((c) => c.path === '/services/create')!.headers['X-Registry-Auth']!;
+    const json = JSON.stringify({ username: 'ci', password: 's3cret', serveraddress: '10.0.0.22:5000' });
+    expect(header).toBe(Buffer.from(json).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'));
+    expect(header.length % 4).toBe(0);
   });
 
   it('updates with the new credentials, and takes them from the spec when none are sent', async () => {
