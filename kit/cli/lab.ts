@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { LAB_DEFAULTS, labDown, labStatus, labUp } from '../lab/index.ts';
+import type { LabSuite } from '../lab/suite-base.ts';
 import { contextOf } from './context.ts';
 import { UsageError } from './errors.ts';
 
@@ -15,6 +16,15 @@ function cpuShare(v: string): number {
   return n;
 }
 
+/** Repeatable NODE=VALUE (--os pi-2=trixie, --docker-min-api pi-2=1.44). */
+function perNode(flag: string) {
+  return (v: string, prev: Record<string, string>): Record<string, string> => {
+    const m = /^([a-z0-9-]+)=(\S+)$/.exec(v.trim());
+    if (!m) throw new UsageError(`${flag} takes NODE=VALUE (e.g. pi-2=${flag === '--os' ? 'trixie' : '1.44'}), got "${v}"`);
+    return { ...prev, [m[1]!]: m[2]! };
+  };
+}
+
 export function makeLabCommand(): Command {
   const lab = new Command('lab').description('a local lab of Debian hosts on this machine to rehearse on (needs root)');
   lab
@@ -26,10 +36,16 @@ export function makeLabCommand(): Command {
     .option('--cpus <n>', "each host's CPU share, Pi-sized (e.g. 0.5; Docker's --cpus)", cpuShare)
     .option('--memory <size>', "each host's memory, Pi-sized (e.g. 1g; Docker's --memory, no swap)")
     .option('--pi', 'Raspberry Pi OS hosts: /boot/firmware/cmdline.txt, memory cgroup off until it asks, reboot restarts the host')
-    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; pi?: boolean }, cmd: Command) => {
+    .option('--registry <where>', 'manager (up runs the LAN registry) or external (the lab runs an existing registry: HTTPS from a private CA, basic auth)', registryKind)
+    .option('--os <node=suite>', 'a host on another Debian: trixie (docker.io 26) instead of bookworm (repeatable)', perNode('--os'), {})
+    .option('--docker-min-api <node=version>', "a host whose dockerd refuses clients below this API, as Docker 29 does (1.44; a trixie host; repeatable)", perNode('--docker-min-api'), {})
+    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; pi?: boolean; os: Record<string, string>; dockerMinApi: Record<string, string>; registry?: 'manager' | 'external' }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const info = await labUp({ name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, pi: o.pi, clusterFile: ctx.opts.config, log: ctx.info });
-      const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}`);
+      const info = await labUp({
+        name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, pi: o.pi, registry: o.registry, clusterFile: ctx.opts.config, log: ctx.info,
+        os: o.os as Record<string, LabSuite>, dockerMinApi: o.dockerMinApi,
+      });
+      const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}  (or ${n.hostName})`);
       ctx.result(
         { name: info.name, subnet: info.subnet, changed: info.changed, clusterFile: info.clusterFile, sshConfig: info.files.sshConfigFile, nodes: info.nodes },
         [`lab ${info.name} ${info.changed ? 'is up' : 'was already up (nothing changed)'} on ${info.subnet}:`, ...rows, `cluster file: ${info.clusterFile}`, 'next: edgefaas doctor'].join('\n'),
@@ -58,4 +74,9 @@ export function makeLabCommand(): Command {
       ctx.result({ name: o.name, nodes }, nodes.length ? table : `no lab named ${o.name}; run: edgefaas lab up`);
     });
   return lab;
+}
+
+function registryKind(v: string): 'manager' | 'external' {
+  if (v === 'manager' || v === 'external') return v;
+  throw new UsageError(`--registry: expected manager or external, got "${v}"`);
 }

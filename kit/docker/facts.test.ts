@@ -11,6 +11,7 @@ docker_group=1
 ipvs=1
 daemon_json=${Buffer.from('{"debug":true}').toString('base64')}
 docker_running=1
+docker_api=1.45|1.44
 swarm_state=active
 swarm_node_id=abc123
 swarm_manager=true
@@ -28,6 +29,7 @@ describe('parseDockerFacts', () => {
     const f = parseDockerFacts(managerOut);
     expect(f).toMatchObject({ arch: 'armv7l', os: 'raspbian', serviceManager: 'systemd', dockerRunning: true, ipvs: true, daemonJson: '{"debug":true}' });
     expect(f.swarm).toEqual({ state: 'active', nodeId: 'abc123', isManager: true, clusterId: 'cl1' });
+    expect(f.api).toEqual({ api: '1.45', minApi: '1.44' });
     expect(f.manager!.nodes[0]).toEqual({
       id: 'abc123', hostname: 'pi-1', role: 'manager', state: 'ready', availability: 'active', addr: '192.168.1.10', arch: 'armv7l',
       labels: { 'edgefaas.arch': 'armv7l', 'edgefaas.gateway': 'true' },

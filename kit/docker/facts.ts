@@ -1,9 +1,12 @@
 import type { Step } from '../plan/types.ts';
+import { parseApiRange, type DockerApiRange } from './api-version.ts';
 
 /** What `up` needs to know about one node's Docker, read in one read-only step. */
 export interface DockerFacts {
   /** uname -m: x86_64, aarch64, armv7l... */
   arch: string;
+  /** dpkg --print-architecture (armhf, arm64, amd64); null without dpkg. */
+  userland: string | null;
   /** /etc/os-release ID: debian, raspbian, ubuntu... */
   os: string;
   serviceManager: 'systemd' | 'sysv';
@@ -20,6 +23,8 @@ export interface DockerFacts {
   /** /etc/docker/daemon.json as it is; undefined when absent. */
   daemonJson?: string;
   swarm: SwarmFacts;
+  /** The daemon's API version and the oldest client API it accepts; null when Docker is not running. */
+  api: DockerApiRange | null;
   /** Only on a node that is a swarm manager. */
   manager?: ManagerFacts;
 }
@@ -59,15 +64,17 @@ export interface ManagerFacts {
 
 const PROBE = String.raw`u="$SUDO_USER"; [ -n "$u" ] || u="$(id -un)"
 echo "arch=$(uname -m)"
+echo "userland=$(dpkg --print-architecture 2>/dev/null)"
 ( ID=unknown; . /etc/os-release 2>/dev/null; echo "os=$ID" )
 if [ -d /run/systemd/system ]; then echo svc=systemd; else echo svc=sysv; fi
-if command -v dockerd >/dev/null 2>&1; then echo docker_installed=1; else echo docker_installed=0; fi
+if command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1; then echo docker_installed=1; else echo docker_installed=0; fi
 if grep -rqs download.docker.com /etc/apt/sources.list /etc/apt/sources.list.d; then echo docker_apt_repo=1; else echo docker_apt_repo=0; fi
 if [ "$u" = root ] || id -nG "$u" 2>/dev/null | grep -qw docker; then echo docker_group=1; else echo docker_group=0; fi
 if [ -e /proc/net/ip_vs ] || modprobe -n ip_vs >/dev/null 2>&1; then echo ipvs=1; else echo ipvs=0; fi
 if [ -e /etc/docker/daemon.json ]; then echo "daemon_json=$(base64 -w0 /etc/docker/daemon.json)"; fi
 if timeout 20 docker info >/dev/null 2>&1; then
   echo docker_running=1
+  echo "docker_api=$(docker version --format '{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}' 2>/dev/null)"
   docker info --format 'swarm_state={{.Swarm.LocalNodeState}}
 swarm_node_id={{.Swarm.NodeID}}
 swarm_manager={{.Swarm.ControlAvailable}}
@@ -111,6 +118,7 @@ export function parseDockerFacts(out: string): DockerFacts {
   const json = one.get('daemon_json');
   const facts: DockerFacts = {
     arch: one.get('arch')!,
+    userland: one.get('userland') || null,
     os: one.get('os') ?? 'unknown',
     serviceManager: one.get('svc') === 'systemd' ? 'systemd' : 'sysv',
     dockerInstalled: flag('docker_installed'),
@@ -126,6 +134,7 @@ export function parseDockerFacts(out: string): DockerFacts {
       isManager,
       clusterId: one.get('swarm_cluster_id') ?? '',
     },
+    api: parseApiRange(one.get('docker_api')),
   };
   if (isManager) {
     facts.manager = {

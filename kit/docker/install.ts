@@ -65,12 +65,16 @@ export function dockerPlan(node: string, facts: DockerFacts, needs: DaemonJsonNe
   }
 
   if (!facts.dockerInstalled) {
-    const pkgs = facts.dockerAptRepo
-      ? 'docker-ce docker-ce-cli containerd.io'
-      : `docker.io ca-certificates${facts.serviceManager === 'sysv' ? ' cgroupfs-mount' : ''}`;
+    const pkgs = facts.dockerAptRepo ? 'docker-ce docker-ce-cli containerd.io' : 'docker.io ca-certificates';
+    // Debian 13 (trixie) moved the docker CLI to docker-cli and dropped cgroupfs-mount (which the init
+    // script wants without systemd on bookworm): each only where the release has it.
+    const optional = facts.dockerAptRepo ? [] : ['docker-cli', ...(facts.serviceManager === 'sysv' ? ['cgroupfs-mount'] : [])];
+    const available = optional.length
+      ? ` $(for p in ${optional.join(' ')}; do apt-cache policy "$p" | grep -q "Candidate: [0-9]" && echo "$p"; done)`
+      : '';
     steps.push({
       title: `install ${facts.dockerAptRepo ? 'docker-ce (Docker\'s apt repository)' : 'docker.io'}`,
-      command: `apt-get update -qq && ${APT_ENV} apt-get install -y -qq --no-install-recommends ${pkgs}`,
+      command: `apt-get update -qq && ${APT_ENV} apt-get install -y -qq --no-install-recommends ${pkgs}${available}`,
       sudo: true,
       timeoutMs: APT_TIMEOUT_MS,
     });

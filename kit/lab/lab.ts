@@ -1,12 +1,15 @@
 import { promises as fs } from 'node:fs';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_CLUSTER_FILE } from '../inventory/load.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
 import { docker, lines } from './docker-cli.ts';
 import { clusterYaml, ensureSecrets, exists, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
 import { labOpenfaasSection } from './gateway/overrides.ts';
 import { ensureNodeImage } from './image.ts';
+import { ensureExistingRegistry, hasExistingRegistry, type ExistingRegistry } from './registry/existing.ts';
+import { HOSTS_FILE, editHostsFile, hostsBlock, labHostName, setHostsInContainer } from './hosts.ts';
+import { LAB_SUITES, type LabSuite } from './suite-base.ts';
 import { LAB_LABEL, LabError, checkLabName, labLayout, type LabLayout } from './names.ts';
 
 export interface LabUpOptions {
@@ -16,6 +19,18 @@ export interface LabUpOptions {
   /** Pi-sized hosts: each host's CPU share (Docker's --cpus, e.g. 0.5) and memory (e.g. "1g", no swap beyond it). */
   cpus?: number;
   memory?: string;
+  /**
+   * `manager` (default): cluster.yaml asks up for the LAN registry. `external`: the lab also runs a
+   * registry host of its own (HTTPS from a private CA, basic auth) and cluster.yaml points at it.
+   */
+  registry?: 'manager' | 'external';
+  /** Hosts on another Debian than bookworm, by node name (pi-2: trixie, with docker.io 26). */
+  os?: Record<string, LabSuite>;
+  /**
+   * A raised Docker API floor, by node name, as Docker 29 has (1.44): dockerd runs with
+   * DOCKER_MIN_API_VERSION once the kit installs it. Needs Docker 25 or newer: a trixie host.
+   */
+  dockerMinApi?: Record<string, string>;
   clusterFile?: string;
   /**
    * Raspberry Pi OS hosts: /boot/firmware/cmdline.txt as bookworm ships it, the memory cgroup off
@@ -32,7 +47,9 @@ export interface LabInfo {
   subnet: string;
   clusterFile: string;
   files: LabFiles;
-  nodes: Array<{ name: string; address: string; container: string }>;
+  nodes: Array<{ name: string; address: string; container: string; hostName: string }>;
+  /** The lab's existing registry, when it runs one. */
+  registry?: ExistingRegistry;
   /** False when `lab up` found everything already in place. */
   changed: boolean;
 }
@@ -175,12 +192,29 @@ async function waitForSsh(address: string, container: string): Promise<void> {
   throw new LabError(`lab node ${container} (${address}) did not answer on port 22 within 60 s; see: docker logs ${container}`);
 }
 
-async function hostKeys(container: string, address: string): Promise<string[]> {
+async function hostKeys(container: string, names: string[]): Promise<string[]> {
   const out = await docker(['exec', container, 'sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub']);
-  return lines(out.stdout).map((l) => {
-    const [type, b64] = l.split(/\s+/);
-    return `${address} ${type} ${b64}`;
-  });
+  return names.flatMap((name) =>
+    lines(out.stdout).map((l) => {
+      const [type, b64] = l.split(/\s+/);
+      return `${name} ${type} ${b64}`;
+    }),
+  );
+}
+
+/**
+ * dockerd with a raised API floor, as Docker 29 ships: Debian's init script reads /etc/default/docker,
+ * and dpkg keeps the file when the kit installs docker.io (as an image builder's preseed would).
+ */
+async function setDockerFloor(container: string, version: string | undefined): Promise<boolean> {
+  if (version === undefined) return false;
+  if (!/^1\.\d+$/.test(version)) throw new LabError(`--docker-min-api takes an API version like 1.44, got "${version}"`);
+  const want = `# edgefaas lab: dockerd refuses clients below API ${version}, as Docker 29 does\nexport DOCKER_MIN_API_VERSION=${version}\n`;
+  const have = await docker(['exec', container, 'cat', '/etc/default/docker'], { allowFail: true });
+  if (have.code === 0 && have.stdout === want) return false;
+  await docker(['exec', '-i', container, 'sh', '-c', 'cat > /etc/default/docker'], { stdin: want });
+  await docker(['exec', '-i', container, 'sh', '-c', 'cat > /etc/dpkg/dpkg.cfg.d/edgefaas-lab-keep-config'], { stdin: 'force-confdef\nforce-confold\n' });
+  return true;
 }
 
 /**
@@ -212,11 +246,26 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   await ensureSecrets(f);
   // OpenFaaS's own images cannot be pulled by lab hosts: up sideloads the stand-in gateway, Debian's
   // registry, Prometheus and Alertmanager, built here (once; reused while their recipes are unchanged).
-  const [image, openfaas] = await Promise.all([ensureNodeImage(log), labOpenfaasSection(log)]);
+  for (const node of [...Object.keys(opts.os ?? {}), ...Object.keys(opts.dockerMinApi ?? {})]) {
+    if (!layout.nodes.some((n) => n.name === node)) throw new LabError(`no host ${node} in lab ${layout.name} (it has ${layout.nodes.map((n) => n.name).join(', ')})`);
+  }
+  for (const [node, suite] of Object.entries(opts.os ?? {})) {
+    if (!LAB_SUITES.includes(suite)) throw new LabError(`--os ${node}=${suite}: a lab host runs ${LAB_SUITES.join(' or ')}`);
+  }
+  const suites = [...new Set(layout.nodes.map((n) => opts.os?.[n.name] ?? 'bookworm'))];
+  const [images, openfaas] = await Promise.all([
+    Promise.all(suites.map(async (suite) => [suite, await ensureNodeImage(log, suite)] as const)).then((e) => new Map(e)),
+    labOpenfaasSection(log),
+  ]);
+  const block = hostsBlock(layout);
   const results = await Promise.all(
     layout.nodes.map(async (n) => {
       let touched = false;
+      const image = images.get(opts.os?.[n.name] ?? 'bookworm')!;
       const state = await containerState(n.container);
+      if (state !== 'absent' && (await docker(['inspect', n.container, '--format', '{{.Config.Image}}'])).stdout.trim() !== image) {
+        throw new LabError(`lab host ${n.name} runs another image than asked (--os changed?); run: edgefaas lab down --name ${layout.name}, then lab up again`);
+      }
       if (state === 'stopped') {
         log(`starting ${n.name} (${n.address})`);
         await docker(['start', n.container]);
@@ -230,19 +279,28 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
       if (state !== 'absent' && limits.length && (await setLimits(n.container, opts))) touched = true;
       await waitForSsh(n.address, n.container);
       if (await configureNode(n.container, f)) touched = true;
+      if (await setHostsInContainer(n.container, layout.name, block)) touched = true;
+      if (await setDockerFloor(n.container, opts.dockerMinApi?.[n.name])) touched = true;
       if (opts.pi && (await makePi(n.container, n.address))) touched = true;
-      return { touched, keys: await hostKeys(n.container, n.address) };
+      return { touched, keys: await hostKeys(n.container, [n.address, labHostName(layout.name, n.name)]) };
     }),
   );
   changed ||= results.some((r) => r.touched);
+  let registry: ExistingRegistry | undefined;
+  if ((opts.registry ?? ((await hasExistingRegistry(layout)) ? 'external' : 'manager')) === 'external') {
+    const r = await ensureExistingRegistry(layout, join(f.dir, 'registry'), log);
+    registry = r.registry;
+    changed ||= r.changed;
+  }
+  changed = (await editHostsFile(layout.name, block)) || changed;
   const known = results.flatMap((r) => r.keys).join('\n') + '\n';
   changed = (await writeIfChanged(f.knownHostsFile, known, 0o600)) || changed;
   changed = (await writeIfChanged(f.sshConfigFile, sshConfigSnippet(layout, f), 0o600)) || changed;
-  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f, openfaas), 0o644)) || changed;
-  const nodes = layout.nodes.map(({ name, address, container }) => ({ name, address, container }));
+  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f, openfaas, registry), 0o644)) || changed;
+  const nodes = layout.nodes.map(({ name, address, container }) => ({ name, address, container, hostName: labHostName(layout.name, name) }));
   const state = { name: layout.name, subnet: layout.subnet, clusterFile, nodes };
   changed = (await writeIfChanged(f.stateFile, JSON.stringify(state, null, 2) + '\n', 0o600)) || changed;
-  return { ...state, files: f, changed };
+  return { ...state, files: f, changed, ...(registry ? { registry } : {}) };
 }
 
 export interface LabDownResult {
@@ -272,6 +330,7 @@ export async function labDown(name: string = LAB_DEFAULTS.name, opts: { home?: s
     await docker(['network', 'rm', n]);
     removed.push(`network ${n}`);
   }
+  if (await editHostsFile(name)) removed.push(`${HOSTS_FILE} entries of lab ${name}`);
   const state = await fs.readFile(f.stateFile, 'utf8').then((t) => JSON.parse(t) as { clusterFile?: string }, () => undefined);
   if (state?.clusterFile && (await isLabClusterFile(state.clusterFile, name))) {
     await fs.rm(state.clusterFile, { force: true });

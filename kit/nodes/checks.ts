@@ -1,4 +1,15 @@
 import type { NodeFacts } from './facts.ts';
+import { providerApiVersion } from '../docker/api-version.ts';
+import { noImageReason } from './arch.ts';
+
+/** How many classifier replicas this node holds (kit/openfaas/sizing.ts), from doctor's view of the cluster. */
+export interface ReplicaFit {
+  replicas: number;
+  requestMi: number;
+  workers: number;
+  /** The control plane runs here and reserves this much. */
+  stackMi?: number;
+}
 
 /** One doctor line: a fact, whether it is fine for the cluster, and the fix when it is not. */
 export interface Check {
@@ -9,8 +20,6 @@ export interface Check {
 }
 
 export const LIMITS = {
-  /** One classifier replica peaks near 600 MB. */
-  minMemoryMB: 900,
   /** Docker, the OpenFaaS images and the model image. */
   minDiskFreeMB: 4096,
   maxClockSkewMs: 2000,
@@ -18,7 +27,7 @@ export const LIMITS = {
 
 const SWARM_PORTS = new Set([2377, 7946, 4789]);
 
-export function checkFacts(f: NodeFacts): Check[] {
+export function checkFacts(f: NodeFacts, fit?: ReplicaFit): Check[] {
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
   add({ id: 'hostname', status: 'ok', detail: f.hostname });
@@ -33,13 +42,15 @@ export function checkFacts(f: NodeFacts): Check[] {
     id: 'arch',
     status: f.platform ? 'ok' : 'fail',
     detail: `kernel ${f.kernel.arch}, userland ${f.userlandArch ?? 'unknown'} -> ${f.platform ?? 'no image'}`,
-    fix: f.platform ? undefined : `no image for ${f.kernel.arch}/${f.userlandArch}: use an arm64, armhf or amd64 OS`,
+    fix: f.platform ? undefined : noImageReason(f.hostname, f.kernel.arch, f.userlandArch),
   });
+  const ram = `${f.memory.totalMB} MB RAM${f.memory.cgroupLimitMB !== undefined ? ' (cgroup limit)' : ''} (${f.memory.availableMB} MB free), ${f.memory.swapMB} MB swap`;
+  const room = fit ? `; room for ${fit.replicas} replica${fit.replicas === 1 ? '' : 's'} of ${fit.requestMi} Mi (${fit.workers} worker${fit.workers === 1 ? '' : 's'})${fit.stackMi ? `, the OpenFaaS stack reserves ${fit.stackMi} Mi here` : ''}` : '';
   add({
     id: 'memory',
-    status: f.memory.totalMB >= LIMITS.minMemoryMB ? 'ok' : 'warn',
-    detail: `${f.memory.totalMB} MB RAM (${f.memory.availableMB} MB free), ${f.memory.swapMB} MB swap`,
-    fix: f.memory.totalMB >= LIMITS.minMemoryMB ? undefined : 'a classifier replica needs ~600 MB: use a 1 GB+ board or add swap (sudo dphys-swapfile setup)',
+    status: fit && fit.replicas === 0 ? 'fail' : 'ok',
+    detail: ram + room,
+    fix: fit && fit.replicas === 0 ? `no classifier replica fits: give this node more RAM (a 1 GB+ board), or move the control plane to a bigger node (first manager in cluster.yaml)` : undefined,
   });
   add({
     id: 'disk',
@@ -66,6 +77,16 @@ export function checkFacts(f: NodeFacts): Check[] {
     status: 'ok',
     detail: f.docker.installed ? `docker ${f.docker.version ?? '?'}, ${f.docker.running ? 'running' : 'not running'}` : 'not installed (edgefaas up installs it)',
   });
+  if (f.dockerApi) {
+    let detail = `API ${f.dockerApi.api}, accepts clients from ${f.dockerApi.minApi}`;
+    let fix: string | undefined;
+    try {
+      detail += `: ${providerApiVersion(f.dockerApi, f.hostname).reason}`;
+    } catch (e) {
+      fix = (e as Error).message;
+    }
+    add({ id: 'docker-api', status: fix ? 'fail' : 'ok', detail, fix });
+  }
   add({
     id: 'swarm',
     status: 'ok',

@@ -18,6 +18,10 @@ armhf
 MemTotal:        8245136 kB
 MemAvailable:    7712000 kB
 SwapTotal:        524284 kB
+@@cgmem
+@@cpus
+4
+max 100000
 @@df
 /dev/mmcblk0p2  29801344 5012000 23520000 18% /
 @@pagesize
@@ -60,6 +64,7 @@ describe('parseProbe', () => {
 
   it('reads memory, swap, disk, page size and glibc', () => {
     expect(f.memory).toEqual({ totalMB: 8052, availableMB: 7531, swapMB: 512 });
+    expect(f.cpus).toBe(4);
     expect(f.diskFreeMB).toBe(22969);
     expect(f.pageSize).toBe(16384);
     expect(f.glibc).toBe('2.36');
@@ -81,7 +86,7 @@ describe('parseProbe', () => {
   });
 
   it('turns the problems into failed checks with fixes', () => {
-    const checks = checkFacts({ ...f, clockSkewMs: 4200, swarm: parseSwarm('inactive|||false') });
+    const checks = checkFacts({ ...f, clockSkewMs: 4200, swarm: parseSwarm('inactive|||false'), dockerApi: null });
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId.cgroups!.status).toBe('fail');
     expect(byId.cgroups!.fix).toContain('cgroup_memory=1 cgroup_enable=memory');
@@ -94,7 +99,55 @@ describe('parseProbe', () => {
   });
 
   it('does not count swarm ports as busy when the node is already in a swarm', () => {
-    const checks = checkFacts({ ...f, clockSkewMs: 0, swarm: parseSwarm('active|abc|def|true') });
+    const checks = checkFacts({ ...f, clockSkewMs: 0, swarm: parseSwarm('active|abc|def|true'), dockerApi: null });
     expect(checks.find((c) => c.id === 'ports')!.detail).toBe('in use: 8080/tcp');
+  });
+});
+
+// A lab host run with --memory 1g --cpus 0.5 (as an LXC container): /proc/meminfo shows the machine's 24 GB.
+const limitedHost = pi5
+  .replace('MemTotal:        8245136 kB', 'MemTotal:       24683568 kB')
+  .replace('MemAvailable:    7712000 kB', 'MemAvailable:   20000000 kB')
+  .replace('@@cgmem\n', '@@cgmem\n1073741824\n')
+  .replace('4\nmax 100000\n', '2\n50000 100000\n');
+
+describe('a node under a cgroup limit', () => {
+  const f = parseProbe(limitedHost);
+
+  it("counts the cgroup's 1 GB, not the machine's 24 GB, and half a core as one", () => {
+    expect(f.memory).toEqual({ totalMB: 1024, availableMB: 1024, swapMB: 512, cgroupLimitMB: 1024 });
+    expect(f.cpus).toBe(1);
+  });
+
+  it("ignores cgroup v1's unlimited value and v2's max", () => {
+    const unlimited = parseProbe(pi5.replace('@@cgmem\n', '@@cgmem\n9223372036854771712\nmax\n'));
+    expect(unlimited.memory.totalMB).toBe(8052);
+    expect(unlimited.memory.cgroupLimitMB).toBeUndefined();
+  });
+});
+
+describe('doctor checks for Pi-sized nodes and Docker API', () => {
+  const f = { ...parseProbe(pi5), clockSkewMs: 0, swarm: null, dockerApi: { api: '1.52', minApi: '1.44' } };
+
+  it('fails a node where no replica fits, saying why', () => {
+    const c = checkFacts(f, { replicas: 0, requestMi: 410, workers: 1, stackMi: 410 }).find((x) => x.id === 'memory')!;
+    expect(c.status).toBe('fail');
+    expect(c.detail).toBe('8052 MB RAM (7531 MB free), 512 MB swap; room for 0 replicas of 410 Mi (1 worker), the OpenFaaS stack reserves 410 Mi here');
+  });
+
+  it("shows the daemon's API range and what faas-swarm will speak", () => {
+    expect(checkFacts(f).find((x) => x.id === 'docker-api')).toEqual({
+      id: 'docker-api',
+      status: 'ok',
+      detail: 'API 1.52, accepts clients from 1.44: Docker refuses clients below 1.44: faas-swarm speaks API 1.44 instead of its pinned 1.30',
+      fix: undefined,
+    });
+  });
+
+  it('refuses an ARMv6 board with the reason', () => {
+    const zero = { ...f, hostname: 'pi-zero', kernel: { release: '6.6', arch: 'armv6l' }, platform: null };
+    const c = checkFacts(zero).find((x) => x.id === 'arch')!;
+    expect(c.status).toBe('fail');
+    expect(c.fix).toMatch(/^pi-zero is an ARMv6 board \(Pi Zero or Pi 1\): .*SIGILL/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Runner } from '../plan/types.ts';
 import { platformFor } from './arch.ts';
+import { parseApiRange, type DockerApiRange } from '../docker/api-version.ts';
 
 /**
  * What doctor learns about a node; `images` reuses it (userland arch). `up` does not: it reads Docker
@@ -14,7 +15,13 @@ export interface NodeFacts {
   userlandArch: string | null;
   /** The image platform this node pulls (linux/arm64, linux/arm/v7, linux/amd64), null if none fits. */
   platform: string | null;
-  memory: { totalMB: number; availableMB: number; swapMB: number };
+  /**
+   * totalMB is what the node may use: /proc/meminfo's MemTotal, or a cgroup memory limit when one is
+   * lower (an LXC container, or a lab host run with --memory 1g, shows the machine's RAM in meminfo).
+   */
+  memory: { totalMB: number; availableMB: number; swapMB: number; cgroupLimitMB?: number };
+  /** Cores it may use: nproc, or fewer under a cgroup CPU quota. */
+  cpus: number;
   /** Free space on the filesystem holding /var/lib (Docker's images). */
   diskFreeMB: number;
   pageSize: number;
@@ -23,6 +30,8 @@ export interface NodeFacts {
   /** The Pi's boot command line file, if any (where cgroup_memory=1 cgroup_enable=memory go). */
   bootCmdline: { path: string; memoryFlags: boolean } | null;
   docker: { installed: boolean; version: string | null; running: boolean };
+  /** The daemon's API and minimum client API (docker version, asked through sudo); null when not running. */
+  dockerApi: DockerApiRange | null;
   /** null when Docker is not running (or could not be asked). */
   swarm: { state: string; nodeId: string; clusterId: string; manager: boolean } | null;
   k3s: { installed: boolean; version: string | null };
@@ -50,6 +59,8 @@ export const PROBE_SCRIPT = [
   'echo @@uname; uname -r; uname -m',
   'echo @@dpkg; dpkg --print-architecture 2>/dev/null',
   'echo @@meminfo; grep -E "^(MemTotal|MemAvailable|SwapTotal):" /proc/meminfo',
+  'echo @@cgmem; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null',
+  'echo @@cpus; nproc; cat /sys/fs/cgroup/cpu.max 2>/dev/null; echo "$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us 2>/dev/null)"',
   'echo @@df; df -Pk /var/lib 2>/dev/null | tail -1',
   'echo @@pagesize; getconf PAGESIZE',
   'echo @@glibc; getconf GNU_LIBC_VERSION 2>/dev/null',
@@ -89,8 +100,26 @@ function meminfoMB(lines: string[], key: string): number {
   return l ? Math.round(Number(/(\d+)/.exec(l)?.[1] ?? 0) / 1024) : 0;
 }
 
+/** The lowest cgroup memory limit in MB, when one is set ("max" and v1's near-2^63 mean none). */
+function cgroupLimitMB(lines: string[], machineMB: number): number | undefined {
+  const limits = lines.map((l) => Number(l.trim())).filter((n) => Number.isFinite(n) && n > 0).map((n) => Math.round(n / 1024 ** 2));
+  const lowest = Math.min(...limits);
+  return lowest < machineMB ? lowest : undefined;
+}
+
+/** nproc, or the CPU quota rounded up ("50000 100000" is half a core: one worker). */
+function effectiveCpus(lines: string[]): number {
+  const [nproc = '1', ...quotas] = lines;
+  let cpus = Math.max(1, Number(nproc.trim()) || 1);
+  for (const q of quotas) {
+    const [quota, period] = q.trim().split(/\s+/).map(Number);
+    if (quota && period && quota > 0) cpus = Math.min(cpus, Math.max(1, Math.ceil(quota / period)));
+  }
+  return cpus;
+}
+
 /** Parses the probe script's output (pure: tested on recorded outputs). */
-export function parseProbe(out: string): Omit<NodeFacts, 'clockSkewMs' | 'swarm'> {
+export function parseProbe(out: string): Omit<NodeFacts, 'clockSkewMs' | 'swarm' | 'dockerApi'> {
   const s = sections(out);
   const get = (k: string) => s.get(k) ?? [];
   const os = kv(get('os'));
@@ -120,7 +149,8 @@ export function parseProbe(out: string): Omit<NodeFacts, 'clockSkewMs' | 'swarm'
     kernel: { release: release.trim(), arch: arch.trim() },
     userlandArch: userland,
     platform: platformFor(arch.trim(), userland),
-    memory: { totalMB: meminfoMB(get('meminfo'), 'MemTotal'), availableMB: meminfoMB(get('meminfo'), 'MemAvailable'), swapMB: meminfoMB(get('meminfo'), 'SwapTotal') },
+    memory: memoryOf(get('meminfo'), get('cgmem')),
+    cpus: effectiveCpus(get('cpus')),
     diskFreeMB: Math.round(Number(dfCols[3] ?? 0) / 1024),
     pageSize: Number(get('pagesize')[0] ?? 0),
     glibc: /glibc\s+(\S+)/.exec(get('glibc')[0] ?? '')?.[1] ?? null,
@@ -139,6 +169,18 @@ export function parseProbe(out: string): Omit<NodeFacts, 'clockSkewMs' | 'swarm'
   };
 }
 
+function memoryOf(meminfo: string[], cgmem: string[]): NodeFacts['memory'] {
+  const machine = meminfoMB(meminfo, 'MemTotal');
+  const limit = cgroupLimitMB(cgmem, machine);
+  const memory = { totalMB: limit ?? machine, availableMB: Math.min(meminfoMB(meminfo, 'MemAvailable'), limit ?? Infinity), swapMB: meminfoMB(meminfo, 'SwapTotal') };
+  return limit === undefined ? memory : { ...memory, cgroupLimitMB: limit };
+}
+
+/** Swarm state (its exit code is the command's), then after @@api the daemon's API range. */
+const DOCKER_PROBE =
+  `docker info --format '{{.Swarm.LocalNodeState}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{.Swarm.ControlAvailable}}'; rc=$?\n` +
+  `echo @@api; docker version --format '{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}' 2>/dev/null; exit $rc`;
+
 export function parseSwarm(line: string): NodeFacts['swarm'] {
   const [state = '', nodeId = '', clusterId = '', manager = ''] = line.trim().split('|');
   if (!state) return null;
@@ -155,12 +197,15 @@ export async function probeNode(runner: Runner, now: () => number = Date.now): P
   const res = await runner.exec(PROBE_SCRIPT, { readOnly: true, timeoutMs: 30_000 });
   const facts = parseProbe(res.stdout);
   let swarm: NodeFacts['swarm'] = null;
+  let dockerApi: DockerApiRange | null = null;
   if (facts.docker.running) {
-    // The docker socket is root's: ask through sudo (read-only).
-    const info = await runner
-      .exec(`docker info --format '{{.Swarm.LocalNodeState}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{.Swarm.ControlAvailable}}'`, { sudo: true, readOnly: true, timeoutMs: 15_000 })
-      .catch(() => undefined);
-    if (info && info.code === 0) swarm = parseSwarm(info.stdout);
+    // The docker socket is root's: ask through sudo (read-only), both questions in one command.
+    const docker = await runner.exec(DOCKER_PROBE, { sudo: true, readOnly: true, timeoutMs: 30_000 }).catch(() => undefined);
+    if (docker) {
+      const [info = '', version] = docker.stdout.split('@@api\n');
+      dockerApi = parseApiRange(version);
+      if (docker.code === 0) swarm = parseSwarm(info);
+    }
   }
-  return { ...facts, clockSkewMs, swarm };
+  return { ...facts, clockSkewMs, swarm, dockerApi };
 }

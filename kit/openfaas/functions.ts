@@ -1,15 +1,19 @@
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
-import { memoryMiB, spreadFor, type NodeRoom } from './placement.ts';
+import { spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
+import { replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
 
 /** The gateway's upstream_timeout in the stack `up` deploys (swarm/openfaas.yml). */
 export const GATEWAY_UPSTREAM_TIMEOUT_MS = 5 * 60_000;
 
-/** Per model: the watchdog timeouts and the memory a replica needs (ResNet50 on wasm peaks ~600 MB per worker). */
-const MODEL_DEFAULTS: Record<FunctionSpec['model'], { exec: string; write: string; limit: string; request: string }> = {
-  resnet50: { exec: '60s', write: '65s', limit: '1536Mi', request: '768Mi' },
-  catdog: { exec: '60s', write: '65s', limit: '1536Mi', request: '768Mi' },
+/** Per model: the watchdog timeouts (memory comes from the nodes: kit/openfaas/sizing.ts). */
+const MODEL_DEFAULTS: Record<FunctionSpec['model'], { exec: string; write: string }> = {
+  resnet50: { exec: '60s', write: '65s' },
+  catdog: { exec: '60s', write: '65s' },
 };
+
+/** Without the nodes' capacities (a stack written without probing them): the sizes for a 2 GB node, WORKERS left to the function. */
+const UNSIZED: Omit<ReplicaSize, 'workers'> & { workers?: number } = { requestMi: 768, limitMi: 1536 };
 
 /** What deploy's smoke test sends and the top-1 label it expects (darknet's dog.jpg, a malamute). */
 export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp }> = {
@@ -19,17 +23,20 @@ export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp
 
 /**
  * The stack.yml edgefaas deploys: one function per cluster.yaml entry, all from one multi-arch image.
- * With the nodes' rooms, replicas are spread one per node that has memory for one (placement.ts).
+ * With the nodes' capacities, each replica's memory and WORKERS are sized for their RAM (a 1 GB Pi runs
+ * one worker: sizing.ts); with their rooms, replicas are spread one per node that has memory for one (placement.ts).
  */
-export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string; rooms?: NodeRoom[] }): Stack {
+export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: string; nodes?: NodeCapacity[]; rooms?: NodeRoom[] }): Stack {
   const functions: Record<string, StackFunction> = {};
+  const sizes = new Map(spec.functions.map((f) => [f.name, o.nodes ? replicaSize(f.model, o.nodes) : UNSIZED]));
   // --- tput (#13): replicas and placement ---
-  const allMB = spec.functions.reduce((sum, f) => sum + memoryMiB(MODEL_DEFAULTS[f.model].request), 0);
+  const allMB = spec.functions.reduce((sum, f) => sum + sizes.get(f.name)!.requestMi, 0);
   // --- end tput ---
   for (const f of spec.functions) {
     const d = MODEL_DEFAULTS[f.model];
+    const size = sizes.get(f.name)!;
     // --- tput (#13): replicas and placement ---
-    const spread = spreadFor(spec, f, { oneMB: memoryMiB(d.request), allMB }, o.rooms);
+    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms);
     // --- end tput ---
     functions[f.name] = {
       image: o.image,
@@ -40,6 +47,7 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
         read_timeout: d.write,
         write_timeout: d.write,
         exec_timeout: d.exec,
+        ...(size.workers ? { WORKERS: String(size.workers) } : {}),
       },
       labels: {
         'com.openfaas.scale.min': String(spread.min),
@@ -47,8 +55,8 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
       },
       annotations: { 'edgefaas.model': f.model },
       constraints: spread.constraints,
-      limits: { memory: d.limit },
-      requests: { memory: d.request },
+      limits: { memory: `${size.limitMi}Mi` },
+      requests: { memory: `${size.requestMi}Mi` },
     };
   }
   return { version: '1.0', provider: { name: 'openfaas', gateway: o.gateway }, functions };

@@ -62,7 +62,7 @@ describe('stack.yml', () => {
 
   it('round-trips the stack edgefaas writes for a cluster', () => {
     const cluster = ClusterSpec.parse({ nodes: [{ name: 'pi-1', address: '10.0.0.2', role: 'manager' }] });
-    const s = stackForCluster(cluster, { image: '10.0.0.2:5000/edgefaas/function:abc', gateway: 'http://10.0.0.2:8080' });
+    const s = stackForCluster(cluster, { image: '10.0.0.2:5000/edgefaas/function:abc', gateway: 'http://10.0.0.2:8080', nodes: [{ node: 'pi-1', memoryMi: 3796, cpus: 4, gateway: true }] });
     expect(Object.keys(s.functions)).toEqual(['classify', 'catdog']);
     expect(parseStack(stringifyStack(s), { env: {} })).toEqual(s);
   });

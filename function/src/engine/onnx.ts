@@ -16,6 +16,9 @@ export const ONNX_MODEL_FILE = 'resnet50.onnx';
 type Ort = typeof import('onnxruntime-node');
 
 async function importOrt(): Promise<Ort> {
+  // ONNX Runtime's posix build uploads usage telemetry over HTTPS unless this is set (read by
+  // the native library when it starts): the function sends nothing anywhere but its answers.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   // A variable specifier: the armhf image carries no onnxruntime-node at all.
   const name = 'onnxruntime-node';
   return (await import(name)) as Ort;
