@@ -94,6 +94,52 @@ describe('timeouts and the hard cap', () => {
   });
 });
 
+/** POST dog.jpg over a raw socket: the first half of the body, then the rest after `pauseMs`; resolves with the status line. */
+function postInTwoHalves(url: string, pauseMs: number): Promise<string> {
+  const body = dog();
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const sock = connect(Number(port), '127.0.0.1', () => {
+      sock.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+      sock.write(body.subarray(0, body.length >> 1));
+      setTimeout(() => sock.write(body.subarray(body.length >> 1)), pauseMs);
+    });
+    sock.on('data', (d) => (got += d));
+    sock.on('close', () => resolve(got.split('\r\n')[0]!));
+    sock.on('error', reject);
+  });
+}
+
+describe('exec_timeout runs from the request, and only a worker stuck on one request is replaced', () => {
+  let fn: FunctionProcess;
+  beforeAll(async () => {
+    fn = await startFunctionProcess({ exec_timeout: '8', read_timeout: '30', write_timeout: '30' });
+    await waitReady(fn.url);
+  });
+  afterAll(async () => fn?.stop());
+
+  it('answers 504 for an upload that used up exec_timeout, keeps the worker it was handed to, and serves the next request', async () => {
+    expect((await post(fn.url)).status).toBe(200);
+    const [worker] = workerPids(fn);
+    // The upload ends at 6 s. The worker is paused from before the request reaches it until past the
+    // request's exec_timeout (8 s from its start): it was on the request ~2.5 s, far less than exec_timeout.
+    const pause = setTimeout(() => process.kill(worker!, 'SIGSTOP'), 5500);
+    const resumed = new Promise((r) => setTimeout(r, 8500)).then(() => process.kill(worker!, 'SIGCONT'));
+    let status: string;
+    try {
+      status = await postInTwoHalves(fn.url, 6000);
+    } finally {
+      clearTimeout(pause);
+      await resumed;
+    }
+    expect(status).toBe('HTTP/1.1 504 Gateway Timeout');
+    expect((await post(fn.url)).status).toBe(200);
+    expect(workerPids(fn)).toEqual([worker]);
+    expect(fn.output()).not.toContain('still busy past exec_timeout');
+  });
+});
+
 describe('of-watchdog reads 0 as no limit', () => {
   let fn: FunctionProcess;
   beforeAll(async () => {
