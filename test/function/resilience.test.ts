@@ -35,17 +35,21 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
-/** A client that sent headers and part of a body: it holds a request slot until closed. */
-function slowUpload(url: string): Promise<Socket> {
+/** A POST announcing `length` bytes of body of which only `first` is sent yet. */
+function openUpload(url: string, length: number, first: Buffer | string): Promise<Socket> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(port), '127.0.0.1', () => {
-      sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(100));
+      sock.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+      sock.write(first);
       resolve(sock);
     });
     sock.on('error', reject);
   });
 }
+
+/** A client that sent headers and part of a body: it holds a request slot until closed. */
+const slowUpload = (url: string) => openUpload(url, 100000, 'x'.repeat(100));
 
 describe('timeouts and the hard cap', () => {
   let fn: FunctionProcess;
@@ -94,19 +98,18 @@ describe('timeouts and the hard cap', () => {
   });
 });
 
-/** POST dog.jpg over a raw socket: the first half of the body, then the rest after `pauseMs`; resolves with the status line. */
-function postInTwoHalves(url: string, pauseMs: number): Promise<string> {
+/** POST dog.jpg: the first half of the body, then the rest after `pauseMs`; resolves with the status line. */
+async function postInTwoHalves(url: string, pauseMs: number): Promise<string> {
   const body = dog();
-  const { port } = new URL(url);
+  const sock = await openUpload(url, body.length, body.subarray(0, body.length >> 1));
   return new Promise((resolve, reject) => {
     let got = '';
-    const sock = connect(Number(port), '127.0.0.1', () => {
-      sock.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-      sock.write(body.subarray(0, body.length >> 1));
-      setTimeout(() => sock.write(body.subarray(body.length >> 1)), pauseMs);
-    });
+    const rest = setTimeout(() => sock.write(body.subarray(body.length >> 1)), pauseMs);
     sock.on('data', (d) => (got += d));
-    sock.on('close', () => resolve(got.split('\r\n')[0]!));
+    sock.on('close', () => {
+      clearTimeout(rest);
+      resolve(got.split('\r\n')[0]!);
+    });
     sock.on('error', reject);
   });
 }
