@@ -55,7 +55,8 @@ async function startHeldLab(opts: StartOptions, release: () => Promise<void>): P
   if (opts.fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, pi: opts.pi, os: opts.os, dockerMinApi: opts.dockerMinApi, registry: opts.registry });
+  const { fresh: _, ...up } = opts;
+  const info = await labUp({ ...up, nodes: opts.nodes ?? 3, clusterFile, home });
   return {
     name: opts.name,
     subnet: opts.subnet,
