@@ -136,7 +136,7 @@ export function createProvider(o: ProviderOptions) {
   /**
    * faas-swarm's BuildEncodedAuthConfig: registryAuth is base64 "user:password"; the server is the
    * image's registry (docker.io when the name has fewer than three parts); Docker gets it as the
-   * X-Registry-Auth header (base64url JSON), which Swarm keeps with the service for every node's pull.
+   * X-Registry-Auth header (URL-safe, padded base64 JSON), which Swarm keeps with the service for every node's pull.
    */
   function encodedRegistryAuth(registryAuth: string, image: string): string | undefined {
     if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(registryAuth)) return undefined;
@@ -151,7 +151,9 @@ export function createProvider(o: ProviderOptions) {
       if (server === 'index.docker.io') server = 'docker.io';
     }
     const json = JSON.stringify({ username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress: server });
-    return Buffer.from(json).toString('base64url');
+    // Go's base64.URLEncoding, as faas-swarm and the Docker client encode it: URL-safe and padded.
+    // dockerd decodes with padding; an unpadded header is dropped and the nodes pull without credentials.
+    return Buffer.from(json).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   }
 
   /** The X-Registry-Auth header a deployment asks for ({} without registryAuth), or undefined when its registryAuth is invalid. */

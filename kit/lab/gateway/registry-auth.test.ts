@@ -36,6 +36,17 @@ describe('stand-in provider: registryAuth as faas-swarm 0.9.0 passes it to Docke
     expect(create.body.TaskTemplate.ContainerSpec.Image).toBe(image);
   });
 
+  it('encodes X-Registry-Auth as Docker decodes it: URL-safe base64 with its padding, whatever the length', async () => {
+    // {"username":"ci","password":"s3cret","serveraddress":"10.0.0.22:5000"} is 70 bytes: its base64 needs padding.
+    const p = await providerWith();
+    const other = `10.0.0.22:5000/edgefaas/function:abc@sha256:${'c'.repeat(64)}`;
+    expect((await fetch(`${p.url}/system/functions`, { method: 'POST', body: JSON.stringify({ service: 'classify', image: other, registryAuth: auth }) })).status).toBe(202);
+    const header = p.calls.find((c) => c.path === '/services/create')!.headers['X-Registry-Auth']!;
+    const json = JSON.stringify({ username: 'ci', password: 's3cret', serveraddress: '10.0.0.22:5000' });
+    expect(header).toBe(Buffer.from(json).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'));
+    expect(header.length % 4).toBe(0);
+  });
+
   it('updates with the new credentials, and takes them from the spec when none are sent', async () => {
     const p = await providerWith({ classify: { ID: 'svc1', Version: { Index: 7 }, Spec: { Name: 'classify', Labels: { function: 'true' }, TaskTemplate: { ContainerSpec: { Image: 'old' } }, Mode: { Replicated: { Replicas: 1 } } } } });
     expect((await fetch(`${p.url}/system/functions`, { method: 'PUT', body: JSON.stringify({ service: 'classify', image, registryAuth: auth }) })).status).toBe(202);
