@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BasicAuth } from '../http/request.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { resolveSecret } from '../inventory/secrets.ts';
-import { RegistryClient, type RegistryTls } from '../registry/client.ts';
+import { defaultTls, RegistryClient, type RegistryTls } from '../registry/client.ts';
 import { dockerLoginFor } from '../registry/credentials.ts';
 import type { ImageRef } from '../registry/reference.ts';
 import { edgefaasHome, expandTilde } from '../ssh/paths.ts';
@@ -82,8 +82,7 @@ export async function accessForImage(ref: ImageRef, spec: ClusterSpec, env: Node
   const own = await registryAddress(spec, env);
   if (own === ref.registry) return (await accessAt(own, spec, env))!;
   const login = await dockerLoginFor(ref.registry, env);
-  const loopback = /^(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/.test(ref.apiHost);
-  return { address: ref.apiHost, namespace: '', tls: loopback ? 'none' : 'verify', ...(login ? { auth: login, authFrom: '~/.docker/config.json' } : {}) };
+  return { address: ref.apiHost, namespace: '', tls: defaultTls(ref.apiHost), ...(login ? { auth: login, authFrom: '~/.docker/config.json' } : {}) };
 }
 
 export function registryClientFor(a: RegistryAccess, o: { debug?: (line: string) => void; timeoutMs?: number } = {}): RegistryClient {

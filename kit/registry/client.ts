@@ -77,7 +77,7 @@ export class RegistryClient {
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.address = opts.address.replace(/\/+$/, '');
-    this.tls = opts.tls ?? (isLoopback(this.address) ? 'none' : 'verify');
+    this.tls = opts.tls ?? defaultTls(this.address);
     this.base = `${this.tls === 'none' ? 'http' : 'https'}://${this.address}`;
     if (opts.fetch) this.fetchFn = opts.fetch;
     else if (this.tls === 'none') this.fetchFn = globalThis.fetch;
@@ -250,7 +250,8 @@ export class RegistryClient {
   }
 }
 
-function isLoopback(address: string): boolean {
+/** Plain HTTP on loopback (as Docker trusts 127.0.0.0/8), verified HTTPS anywhere else. */
+export function defaultTls(address: string): RegistryTls {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) ? 'none' : 'verify';
 }

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFunction, edgefaasOnLab } from '../deploy/support.ts';
 import { onNode, startLab, type TestLab } from '../support/lab.ts';
 
 /**
@@ -12,32 +11,14 @@ import { onNode, startLab, type TestLab } from '../support/lab.ts';
  * CA and a password file, and up → images push → deploy → re-deploy go through it.
  * Lab reg1 on 10.99.51.0/24.
  */
-const BIN = resolve(import.meta.dirname, '../../bin/edgefaas.js');
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(CACHE, 'edgefaas', 'photos');
 const REGISTRY = '10.99.51.5:5443';
 
 let lab: TestLab;
 
-function edgefaas(args: string[], config = lab.clusterFile): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) =>
-    execFile(
-      process.execPath,
-      [BIN, '--config', config, ...args],
-      {
-        cwd: lab.home,
-        env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: CACHE, EDGEFAAS_CACHE: join(CACHE, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS },
-        timeout: 1_200_000,
-        maxBuffer: 64 << 20,
-      },
-      (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const edgefaas = (args: string[], config = lab.clusterFile) => edgefaasOnLab(lab, args, undefined, config);
 
 beforeAll(async () => {
-  await new Promise<void>((ok, fail) => execFile('npm', ['run', 'build:function'], { cwd: REPO_ROOT }, (e) => (e ? fail(e) : ok())));
+  await buildFunction();
   lab = await startLab({ name: 'reg1', subnet: '10.99.51.0/24', nodes: 2, registry: 'external' });
   const up = await edgefaas(['up', '--yes']);
   if (up.code !== 0) throw new Error(`edgefaas up failed: ${up.stderr}\n${up.stdout}`);

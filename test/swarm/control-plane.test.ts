@@ -6,9 +6,13 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../kit/gateway/client.ts';
+import { loadCluster } from '../../kit/inventory/load.ts';
+import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
 import { gatewayPasswordFile } from '../../kit/openfaas/credentials.ts';
+import { LAN_REGISTRY_USER, lanRegistryPasswordFile } from '../../kit/images/registry-access.ts';
+import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { edgefaas, onNode } from './support.ts';
+import { buildEchoImage, edgefaas, onNode } from './support.ts';
 
 const run = promisify(execFile);
 
@@ -24,9 +28,11 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
   let gateway: string;
   let photo: string;
   const manager = '10.99.21.11';
+  const fnImage = `${manager}:5000/edgefaas/ctl-echo:1`;
 
   beforeAll(async () => {
     lab = await startLab({ name: 'ctlplane', subnet: '10.99.21.0/24', nodes: 2 });
+    await buildEchoImage(fnImage, { model: 'echo', predictions: [{ label: 'echo', score: 1 }] });
     photo = join(lab.home, 'photo.jpg');
     await fs.writeFile(photo, 'not really a jpeg');
   }, 1_800_000);
@@ -64,6 +70,47 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
     expect((await gw.info()).provider).toMatchObject({ provider: 'faas-swarm', version: { release: '0.9.0' } });
   });
 
+  it('deploys a function as faas-swarm does (VIP service) on the worker and answers invoke and curl through the provider', { timeout: 600_000 }, async () => {
+    const spec = await loadCluster(lab.clusterFile);
+    const pool = new SshPool(poolOptionsFromCluster(spec, { env: { ...process.env, EDGEFAAS_HOME: lab.home } }));
+    try {
+      const runner = await pool.runner(spec.nodes[0]!);
+      await sideloadImage(fnImage, runner);
+      expect((await runner.exec(`docker push ${fnImage} >/dev/null`, { sudo: true })).code).toBe(0);
+    } finally {
+      await pool.closeAll();
+    }
+    // The LAN registry has auth on: a worker pulls with the registryAuth faas-swarm hands to Docker, as deploy sends it.
+    const registryPassword = (await fs.readFile(lanRegistryPasswordFile(spec, lab.env), 'utf8')).trim();
+    const registryAuth = Buffer.from(`${LAN_REGISTRY_USER}:${registryPassword}`).toString('base64');
+    expect(await gw.deployFunction({ service: 'echo', image: fnImage, registryAuth, constraints: ['node.labels.edgefaas.node == pi-2'], labels: { 'com.openfaas.scale.min': '1' } })).toBe('created');
+    const svc = JSON.parse(await onNode(lab, 0, "docker service inspect echo --format '{{json .Spec}}'"));
+    expect(svc.EndpointSpec).toBeUndefined(); // VIP mode: faas-swarm has no way to ask for dnsrr
+    expect(svc.TaskTemplate.ContainerSpec.Labels).toEqual(svc.Labels);
+    for (let i = 0; i < 120 && (await gw.getFunction('echo')).availableReplicas < 1; i++) await new Promise((r) => setTimeout(r, 1000));
+
+    const inv = await edgefaas(lab, ['invoke', 'echo', photo]);
+    expect(inv.code, inv.stdout + inv.stderr).toBe(0);
+    expect(inv.stdout).toBe('echo 1.000\n');
+    const curl = await run('curl', ['-sS', '-w', '\n%{http_code}', '--data-binary', `@${photo}`, `${gateway}/function/echo/sub?x=1`]);
+    const [body, code] = curl.stdout.split('\n');
+    expect(code).toBe('200');
+    const seen = JSON.parse(body!);
+    expect(seen).toMatchObject({ method: 'POST', url: '/sub?x=1', body: 'not really a jpeg' });
+    expect(seen.headers['transfer-encoding']).toBe('chunked'); // Go re-sends bodies chunked
+  });
+
+  it('invoke waits through scale from zero and says so when the first answers are not the function', { timeout: 600_000 }, async () => {
+    await gw.scaleFunction('echo', 0);
+    for (let i = 0; i < 60 && (await gw.getFunction('echo')).availableReplicas > 0; i++) await new Promise((r) => setTimeout(r, 1000));
+    const inv = await edgefaas(lab, ['invoke', 'echo', photo]);
+    expect(inv.code, inv.stdout + inv.stderr).toBe(0);
+    expect(inv.stdout).toBe('echo 1.000\n');
+    expect((await gw.getFunction('echo')).replicas).toBe(1);
+    console.log(`invoke after scale to zero: ${(inv.ms / 1000).toFixed(1)} s; stderr: ${inv.stderr.trim() || '(nothing)'}`);
+    if (inv.stderr) expect(inv.stderr).toMatch(/^function echo answered .*retrying for up to 30 s$/m);
+  });
+
   it('answers async calls as the real gateway without NATS (404) and invoke --async explains', { timeout: 300_000 }, async () => {
     const r = await fetch(`${gateway}/async-function/echo`, { method: 'POST', body: 'x' });
     expect([r.status, await r.text()]).toEqual([404, '404 page not found\n']);
@@ -73,6 +120,22 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
     // The gateway runs: one task, never restarted.
     expect(await onNode(lab, 0, "docker service ps func_gateway --format '{{.CurrentState}}' --filter desired-state=running")).toMatch(/^Running/);
     expect(await onNode(lab, 0, "docker service ps func_gateway --format '{{.Error}}'")).not.toMatch(/non-zero exit/);
+  });
+
+  it('with the old settings (direct_functions=true: the VIP) every call gets 502, as with the real components', { timeout: 600_000 }, async () => {
+    await onNode(lab, 0, 'docker service update --detach --env-add direct_functions=true func_gateway >/dev/null');
+    expect(await settled()).toBe('completed');
+    expect(await healthy()).toBe(true);
+    const r = await fetch(`${gateway}/function/echo`, { method: 'POST', body: 'x' });
+    expect([r.status, await r.text()]).toEqual([502, '']);
+    const inv = await edgefaas(lab, ['invoke', 'echo', photo]);
+    expect(inv.code).toBe(1);
+    expect(inv.stderr).toMatch(/retrying for up to 30 s/);
+    expect(inv.stderr).toMatch(/function echo at http:\/\/10\.99\.21\.11:8080 still answered 502 from the gateway after 30 s of retries/);
+    await onNode(lab, 0, 'docker service update --detach --env-add direct_functions=false func_gateway >/dev/null');
+    expect(await settled()).toBe('completed');
+    expect(await healthy()).toBe(true);
+    expect((await fetch(`${gateway}/function/echo`, { method: 'POST', body: 'x' })).status).toBe(200);
   });
 
   it('a gateway given NATS settings without NATS exits, and up says so from its task', { timeout: 600_000 }, async () => {
