@@ -21,7 +21,7 @@ import { runBench } from '../kit/bench/index.ts';
 import { loadCluster } from '../kit/inventory/load.ts';
 import { toDeployment } from '../kit/openfaas/deployment.ts';
 import { readStack } from '../kit/openfaas/stack.ts';
-import { gatewayTarget } from '../kit/openfaas/target.ts';
+import { gatewayFor, resolveGatewayUrl } from '../kit/openfaas/target.ts';
 import { startLab, type TestLab } from '../test/support/lab.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -64,7 +64,7 @@ const env = given ? process.env : made!.env;
 try {
   const spec = await loadCluster(cluster);
   const manager = `edgefaas-lab-${process.env.BENCH_LAB ?? 'tputbench'}-pi-1`;
-  const gateway = await gatewayTarget({ env, spec }).client();
+  const gateway = await gatewayFor(await resolveGatewayUrl({ env, spec }), spec, env);
   const photo = await readFile(photoPath);
   // The stack's alert scaling would add replicas under this load: pin min = max for each measurement
   // (a PUT of the deployed stack.yml's classify with other scale labels), and put it back after.

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_LEVELS, runBench, summaryText, writeBenchFiles } from '../bench/index.ts';
 import { loadCluster } from '../inventory/load.ts';
-import { gatewayTarget } from '../openfaas/target.ts';
+import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { contextOf } from './context.ts';
 import { UsageError } from './errors.ts';
 
@@ -45,7 +45,7 @@ export function makeBenchCommand(): Command {
         throw new UsageError(`cannot read the photo ${photoPath}; give one: edgefaas bench ${fn} PHOTO`);
       });
       const spec = o.gateway || ctx.env.OPENFAAS_URL ? undefined : await loadCluster(ctx.opts.config);
-      const gateway = await gatewayTarget({ flag: o.gateway, env: ctx.env, spec, debug: ctx.debug }).client();
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const result = await runBench({
         gateway,
         function: fn,

@@ -14,7 +14,7 @@ import { orchestratorFor } from '../orchestrator/index.ts';
 import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
-import { gatewayTarget } from '../openfaas/target.ts';
+import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { pinnedRef } from '../registry/reference.ts';
 import { nodeCapacities } from '../openfaas/sizing.ts';
 import { probePool } from './cluster-pool.ts';
@@ -33,7 +33,7 @@ interface DeployFlags {
 }
 
 /** -f: the user's stack.yml as is. Otherwise stack.yml is (re)written beside cluster.yaml from it and the last pushed image. */
-async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext, probe: () => Promise<NodeReport[]>, gatewayUrl: () => Promise<string>): Promise<{ stack: Stack; path: string; written: boolean }> {
+async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext, probe: () => Promise<NodeReport[]>): Promise<{ stack: Stack; path: string; written: boolean }> {
   if (o.file) return { stack: await readStack(o.file, ctx.env), path: o.file, written: false };
   const published = await readPublished(spec.name, ctx.env);
   const image = o.image ?? (published ? pinnedRef(published.reference, published.digest) : undefined);
@@ -41,7 +41,7 @@ async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext,
   // Replicas one per node with room for one, sized for each node's RAM and cores.
   const reports = await probe();
   const rooms = nodeRooms(reports);
-  const stack = stackForCluster(spec, { image, gateway: await gatewayUrl(), rooms, nodes: nodeCapacities(spec, reports) });
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms, nodes: nodeCapacities(spec, reports) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
@@ -93,10 +93,9 @@ export function makeDeployCommand(): Command {
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be seconds, got "${o.timeout}"`);
       const spec = await loadCluster(ctx.opts.config);
       const probe = probeOnce(spec, ctx);
-      const target = gatewayTarget({ flag: o.gateway, env: ctx.env, spec, debug: ctx.debug });
-      const { stack, path, written } = await stackToDeploy(o, spec, ctx, probe, () => target.url());
+      const { stack, path, written } = await stackToDeploy(o, spec, ctx, probe);
       if (written) ctx.info(`wrote ${path}`);
-      const gateway = await target.client(stack.provider.gateway);
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const limits = orchestratorFor(spec).functionLimits;
       if (limits) checkFunctionLimits(limits, stack, names, (await gateway.listFunctions()).map((f) => f.name));

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadCluster } from '../inventory/load.ts';
 import { formatAnswer, invokeAsyncWithPhoto, invokeWithPhoto } from '../openfaas/invoke.ts';
-import { gatewayTarget } from '../openfaas/target.ts';
+import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { contextOf } from './context.ts';
 
 export function makeInvokeCommand(): Command {
@@ -15,7 +15,7 @@ export function makeInvokeCommand(): Command {
     .action(async (name: string, photo: string, o: { gateway?: string; async?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = o.gateway || ctx.env.OPENFAAS_URL ? undefined : await loadCluster(ctx.opts.config);
-      const gateway = await gatewayTarget({ flag: o.gateway, env: ctx.env, spec, debug: ctx.debug }).client();
+      const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       if (o.async) {
         const queued = await invokeAsyncWithPhoto(gateway, name, photo);
         return ctx.result(queued, `queued: call id ${queued.callId}`);

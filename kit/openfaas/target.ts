@@ -3,21 +3,12 @@ import type { ClusterSpec } from '../inventory/schema.ts';
 import { GATEWAY_USER, gatewayKey, gatewayUrl, storedCredentials } from './credentials.ts';
 import { AddressError, behindJumpMessage, clusterManagerAddress } from '../nodes/address.ts';
 
-/**
- * A command's gateway: its URL and a client for it. The cluster's own URL (the manager's address: an
- * ssh-config read and a DNS lookup) is resolved at most once, for both the URL and the check that
- * stored credentials go only to the cluster's own gateway.
- */
-export function gatewayTarget(o: { flag?: string; env: NodeJS.ProcessEnv; spec?: ClusterSpec; debug?: (l: string) => void }) {
-  let cluster: Promise<string> | undefined;
-  const clusterUrl = () => (cluster ??= clusterGatewayUrl(o.spec!, o.env));
-  /** --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager (its resolved address). */
-  const url = async (stack?: string): Promise<string> => {
-    const found = o.flag || stack || o.env.OPENFAAS_URL || (o.spec ? await clusterUrl() : undefined);
-    if (!found) throw new Error('no gateway: give --gateway URL, set OPENFAAS_URL, or run from the folder with cluster.yaml');
-    return found;
-  };
-  return { url, client: async (stack?: string) => gatewayFor(await url(stack), o.spec, o.env, o.debug, clusterUrl) };
+/** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager (its resolved address). */
+export async function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): Promise<string> {
+  const env = o.env ?? process.env;
+  const url = o.flag || o.stack || env.OPENFAAS_URL || (o.spec ? await clusterGatewayUrl(o.spec, env) : undefined);
+  if (!url) throw new Error('no gateway: give --gateway URL, set OPENFAAS_URL, or run from the folder with cluster.yaml');
+  return url;
 }
 
 /** The gateway at the first manager's address as this machine resolves it (what `up` printed). */
@@ -32,17 +23,11 @@ export async function clusterGatewayUrl(spec: ClusterSpec, env: NodeJS.ProcessEn
  * `url` is this cluster's own gateway (at cluster.yaml's manager address or its resolved one):
  * credentials are keyed by gateway URL, as faas-cli keys them.
  */
-export async function gatewayFor(
-  url: string,
-  spec: ClusterSpec | undefined,
-  env: NodeJS.ProcessEnv,
-  debug?: (l: string) => void,
-  clusterUrl = () => clusterGatewayUrl(spec!, env),
-): Promise<GatewayClient> {
+export async function gatewayFor(url: string, spec: ClusterSpec | undefined, env: NodeJS.ProcessEnv, debug?: (l: string) => void): Promise<GatewayClient> {
   if (env.OPENFAAS_PASSWORD) return new GatewayClient({ baseUrl: url, auth: { username: GATEWAY_USER, password: env.OPENFAAS_PASSWORD }, debug });
   if (!spec) return new GatewayClient({ baseUrl: url, debug });
   const manager = spec.nodes.find((n) => n.role === 'manager')!;
-  const own = [gatewayUrl(spec, manager.address), ...[await clusterUrl().catch(() => undefined)].filter((u): u is string => !!u)];
+  const own = [gatewayUrl(spec, manager.address), ...[await clusterGatewayUrl(spec, env).catch(() => undefined)].filter((u): u is string => !!u)];
   const auth = await storedCredentials(url, spec, own, env);
   if (!own.some((o) => gatewayKey(o) === gatewayKey(url))) debug?.(`${url} is not this cluster's gateway (${own.join(' or ')}): no stored credentials sent`);
   return new GatewayClient({ baseUrl: url, auth, debug });
