@@ -2,7 +2,7 @@ import { failNode, phaseOver, runOutcome, stepsOn, type NodeRun } from '../plan/
 import { waitForGateway } from '../openfaas/wait.ts';
 import { resolvedAddress } from '../nodes/address.ts';
 import type { UpDeps, UpResult } from '../orchestrator/contract.ts';
-import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, keptOrNewPassword } from '../openfaas/credentials.ts';
 import { describeObjects, renderOpenfaasK8s } from '../openfaas/k8s-manifests.ts';
 import { applyAndWait } from '../openfaas/k8s-apply.ts';
 import { airgapPresentStep, airgapTargets, AIRGAP_SCRIPT, AIRGAP_STAGE, checkAirgap, placeAirgapStep, type CheckedAirgap } from './airgap.ts';
@@ -238,12 +238,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
         d.log(`kubeconfig: context ${ctx} in ${kubePath} (${m.status}${m.backup ? `, previous file kept as ${m.backup}` : ''})`);
       }
     }
-    let password = await readGatewayPassword(d.passwordFile);
-    if (password === undefined) {
-      password = generatePassword();
-      if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-      d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
-    }
+    const { password } = await keptOrNewPassword(d.passwordFile, { what: 'gateway password', dryRun: d.dryRun, log: d.log });
     d.secrets?.add(password);
     const objects = renderOpenfaasK8s({
       password,

@@ -16,7 +16,7 @@ import {
   createHtpasswdSecretStep, htpasswdLine, parseRegistryTrust, REGISTRY_HTPASSWD_SECRET, REGISTRY_SERVICE, registryAddAuthStep, registryCaStep,
   registryLoginStep, registryServiceStep, registryTrustProbeStep, waitForRegistryStep,
 } from './registry.ts';
-import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, keptOrNewPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { noImageReason } from '../nodes/arch.ts';
 import { shq } from '../docker/shell.ts';
@@ -234,17 +234,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   /** The LAN registry's password: generated once, 0600 here, an htpasswd Swarm secret there. */
   const lanRegistryPassword = async (secrets: string[]): Promise<string> => {
-    let password = await readGatewayPassword(registryPasswordFile);
-    if (password !== undefined) return password;
-    if (secrets.includes(REGISTRY_HTPASSWD_SECRET)) {
-      throw new UpError(
-        `the swarm on ${gw.spec.name} has secret ${REGISTRY_HTPASSWD_SECRET} but this machine has no ${registryPasswordFile}; copy it (mode 0600) from the machine that ran up first, or run: edgefaas down, then edgefaas up`,
-      );
-    }
-    password = generatePassword();
-    if (!d.dryRun) await storeGatewayPassword(registryPasswordFile, password);
-    d.log(d.dryRun ? `a LAN registry password would be generated and stored in ${registryPasswordFile} (0600)` : `LAN registry password generated, stored in ${registryPasswordFile} (0600)`);
-    return password;
+    const refuse = secrets.includes(REGISTRY_HTPASSWD_SECRET)
+      ? new UpError(
+          `the swarm on ${gw.spec.name} has secret ${REGISTRY_HTPASSWD_SECRET} but this machine has no ${registryPasswordFile}; copy it (mode 0600) from the machine that ran up first, or run: edgefaas down, then edgefaas up`,
+        )
+      : undefined;
+    return (await keptOrNewPassword(registryPasswordFile, { what: 'LAN registry password', dryRun: d.dryRun, log: d.log, refuse })).password;
   };
 
   const lanRegistryOnManager = async (services: string[], secrets: string[]) => {
@@ -322,20 +317,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
     // The gateway password: generated once, 0600 here, a Swarm secret there.
     const secrets = gw.facts!.manager?.secrets ?? [];
-    let password = await readGatewayPassword(d.passwordFile);
+    const refuse = secrets.includes('basic-auth-password')
+      ? new UpError(`the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`)
+      : undefined;
+    const { password, created } = await keptOrNewPassword(d.passwordFile, { what: 'gateway password', dryRun: d.dryRun, log: d.log, refuse });
     d.secrets?.add(password);
-    if (password === undefined) {
-      if (secrets.includes('basic-auth-password')) {
-        throw new UpError(
-          `the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`,
-        );
-      }
-      password = generatePassword();
-      d.secrets?.add(password);
-      if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-      if (!d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
-      d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
-    }
+    if (created && !d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
     const secretSteps = createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password);
     if (secretSteps.length) {
       await run(gw, secretSteps);
