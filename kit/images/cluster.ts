@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../inventory/schema.ts';
-import { doctor } from '../nodes/index.ts';
+import { doctor, type NodeReport } from '../nodes/index.ts';
 import type { SshPool } from '../ssh/index.ts';
 import type { NodeArch } from './coverage.ts';
 import { hostPort, managerAddress } from '../nodes/address.ts';
@@ -12,7 +12,11 @@ export class NodeArchError extends Error {
 
 /** Each node's userland architecture, as the doctor reads it (dpkg --print-architecture). */
 export async function clusterArchs(spec: ClusterSpec, pool: SshPool): Promise<NodeArch[]> {
-  const reports = await doctor(spec, pool);
+  return nodeArchs(await doctor(spec, pool));
+}
+
+/** The architectures in doctor's reports; a node without one fails. */
+export function nodeArchs(reports: NodeReport[]): NodeArch[] {
   return reports.map((r) => {
     const arch = r.facts?.userlandArch;
     if (!arch) {

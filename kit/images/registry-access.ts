@@ -45,9 +45,14 @@ export async function readRegistryCa(file: string, env: NodeJS.ProcessEnv = proc
 
 /** The cluster's own registry (cluster.yaml `registry:`), or undefined for mode none. */
 export async function clusterRegistryAccess(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAccess | undefined> {
-  const r = spec.registry;
   const address = await registryAddress(spec, env);
-  if (r.mode === 'none' || !address) return undefined;
+  return address ? accessAt(address, spec, env) : undefined;
+}
+
+/** The cluster's registry at its address (already resolved: for the LAN one, the manager's). */
+async function accessAt(address: string, spec: ClusterSpec, env: NodeJS.ProcessEnv): Promise<RegistryAccess | undefined> {
+  const r = spec.registry;
+  if (r.mode === 'none') return undefined;
   if (r.mode === 'manager') {
     // Plain HTTP on the LAN (every node lists it in insecure-registries), basic auth unless turned off.
     // k3s's LAN registry (a Deployment) has no basic auth yet: only the Swarm one does.
@@ -74,7 +79,8 @@ export async function clusterRegistryAccess(spec: ClusterSpec, env: NodeJS.Proce
 
 /** Any image's registry: the cluster's own (with its CA and credentials), or another one by `docker login`'s. */
 export async function accessForImage(ref: ImageRef, spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<RegistryAccess> {
-  if (spec.registry.mode !== 'none' && (await registryAddress(spec, env)) === ref.registry) return (await clusterRegistryAccess(spec, env))!;
+  const own = await registryAddress(spec, env);
+  if (own === ref.registry) return (await accessAt(own, spec, env))!;
   const login = await dockerLoginFor(ref.registry, env);
   const loopback = /^(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/.test(ref.apiHost);
   return { address: ref.apiHost, namespace: '', tls: loopback ? 'none' : 'verify', ...(login ? { auth: login, authFrom: '~/.docker/config.json' } : {}) };

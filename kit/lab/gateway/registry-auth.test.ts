@@ -1,13 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { localServers } from '../../../test/support/local-servers.ts';
 import type { DockerApi } from './docker-api.ts';
 import { createProvider } from './provider.ts';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
+const { listenUrl } = localServers();
 
 /** The provider over a scripted Docker API that records each call with its headers. */
 async function providerWith(services: Record<string, unknown> = {}) {
@@ -23,10 +19,8 @@ async function providerWith(services: Record<string, unknown> = {}) {
     },
   };
   const handle = createProvider({ docker });
-  const s = createServer((req, res) => void handle(req, res, new URL(req.url!, 'http://x').pathname));
-  servers.push(s);
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, calls };
+  const url = await listenUrl((req, res) => void handle(req, res, new URL(req.url!, 'http://x').pathname));
+  return { url, calls };
 }
 
 const auth = Buffer.from('ci:s3cret').toString('base64');
