@@ -13,8 +13,8 @@ export const swarmOrchestrator: Orchestrator = {
     return swarmUp(d);
   },
   // --purge on Swarm: the original daemon.json back on every node, and edgefaas' record removed (Docker stays).
-  down: (d) => swarmDown(d),
-  status: (d) => swarmStatus(d),
+  down: swarmDown,
+  status: swarmStatus,
   gatewayUrl,
   async imageDelivery(spec) {
     const registry = await registryAddress(spec);
