@@ -1,4 +1,5 @@
 import type { Runner } from '../plan/types.ts';
+import { execStep } from '../plan/exec.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { gatewayAnswers, readinessClient } from '../openfaas/wait.ts';
 import { judgeRollout, parseRolloutProbe, rolloutProbeStep, taskLogsStep, type RolloutVerdict } from './rollout.ts';
@@ -56,15 +57,13 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
 }
 
 async function readRollout(runner: Runner, expectLabels?: Record<string, string>): Promise<RolloutVerdict> {
-  const step = rolloutProbeStep(GATEWAY_SERVICE);
-  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
+  const res = await execStep(runner, rolloutProbeStep(GATEWAY_SERVICE));
   if (res.code !== 0) return { kind: 'waiting', why: `docker service inspect ${GATEWAY_SERVICE} failed: ${res.stderr.trim().split('\n').pop() ?? ''}` };
   return judgeRollout(parseRolloutProbe(res.stdout), expectLabels);
 }
 
 async function lastLogLines(runner: Runner, taskId: string): Promise<string> {
-  const step = taskLogsStep(taskId);
-  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs }).catch(() => undefined);
+  const res = await execStep(runner, taskLogsStep(taskId)).catch(() => undefined);
   if (!res || res.code !== 0) return '';
   return res.stdout.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
 }
