@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
 import { spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
@@ -14,6 +16,11 @@ const MODEL_DEFAULTS: Record<FunctionSpec['model'], { exec: string; write: strin
 
 /** Without the nodes' capacities (a stack written without probing them): the sizes for a 2 GB node, WORKERS left to the function. */
 const UNSIZED: Omit<ReplicaSize, 'workers'> & { workers?: number } = { requestMi: 768, limitMi: 1536 };
+
+/** Where scripts/setup puts darknet's photos (what deploy's smoke test and bench send by default). */
+export function photosDir(env: NodeJS.ProcessEnv): string {
+  return env.EDGEFAAS_PHOTOS || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos');
+}
 
 /** What deploy's smoke test sends and the top-1 label it expects (darknet's dog.jpg, a malamute). */
 export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp }> = {
