@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
 import { spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
-import { replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
+import { replicasTheCoresRun, replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
 
 /** The gateway's upstream_timeout in the stack `up` deploys (swarm/openfaas.yml). */
 export const GATEWAY_UPSTREAM_TIMEOUT_MS = 5 * 60_000;
@@ -43,7 +43,7 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
     const d = MODEL_DEFAULTS[f.model];
     const size = sizes.get(f.name)!;
     // --- tput (#13): replicas and placement ---
-    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms);
+    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms, o.nodes && size.workers ? replicasTheCoresRun(o.nodes, size.workers) : undefined);
     // --- end tput ---
     functions[f.name] = {
       image: o.image,
