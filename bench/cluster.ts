@@ -8,7 +8,8 @@
  *   loadavg_*            this machine's 1-minute load before and after (it is shared: read the ratio with it)
  *   machine_busy_1/_3    share of this machine's CPU in use during each measurement (1 = every core busy:
  *                        then the 3-node figure is bound by the machine, not by the cluster)
- *   host_cores_1/_3      CPU each lab host used during each measurement, in cores (each is capped at 0.5)
+ *   host_cores_1/_3      CPU each lab host used during each measurement, in cores (each is capped at 0.5),
+ *                        and inside the manager (pi-1/SERVICE) what its containers used of its share
  *
  *   npx tsx bench/cluster.ts                          (root; makes lab "tputbench" on 10.99.62.0/24, removes it after)
  *   BENCH_CLUSTER=/path/cluster.yaml npx tsx bench/cluster.ts   (a lab already up with classify deployed; kept)
@@ -62,11 +63,22 @@ async function taskNodes(manager: string): Promise<string[]> {
   return out.stdout.trim().split('\n').filter((l) => / Running /.test(l)).map((l) => l.split(' ')[0]!).sort();
 }
 
-/** The lab's host containers (named edgefaas-lab-LAB-pi-N, as the manager is), by node name. */
+/**
+ * The lab's host containers (named edgefaas-lab-LAB-pi-N, as the manager is) by node name, and the
+ * manager's own containers (gateway, provider, classify, prometheus...) as "pi-1/SERVICE": their
+ * cgroups nest inside the host's, so where the manager's half CPU goes can be read beside the rest.
+ */
 async function labHosts(manager: string): Promise<Map<string, string>> {
   const prefix = manager.replace(/pi-1$/, '');
   const out = await run('docker', ['ps', '--filter', `name=^${prefix}`, '--format', '{{.ID}} {{.Names}}', '--no-trunc']);
-  return new Map(out.stdout.trim().split('\n').filter(Boolean).map((l) => { const [id, name] = l.split(' '); return [name!.slice(prefix.length), id!]; }));
+  const hosts = new Map(out.stdout.trim().split('\n').filter(Boolean).map((l) => { const [id, name] = l.split(' '); return [name!.slice(prefix.length), id!] as [string, string]; }));
+  const managerId = hosts.get('pi-1');
+  const inner = await run('docker', ['exec', manager, 'docker', 'ps', '--no-trunc', '--format', '{{.ID}} {{.Names}}']).catch(() => ({ stdout: '' }));
+  for (const line of inner.stdout.trim().split('\n').filter(Boolean)) {
+    const [id, name] = line.split(' ');
+    if (managerId) hosts.set(`pi-1/${name!.split('.')[0]!.replace(/^openfaas_/, '')}`, `${managerId}/docker/${id}`);
+  }
+  return hosts;
 }
 
 /** Machine busy share and each host's cores between two CPU samples. */
