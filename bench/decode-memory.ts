@@ -9,28 +9,22 @@
  *   all_200              every answer was 200 on both sides
  * Env: BENCH_PHOTOS (photos sent at once, default 6).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeCostBytes } from '../function/src/budget.ts';
-import { freePort, photo, waitReady } from '../test/function/support.ts';
+import { photo, startFunctionProcess, waitReady, type FunctionProcess } from '../test/function/support.ts';
 
 const AT_ONCE = Number(process.env.BENCH_PHOTOS ?? 6);
 const log = (line: string) => console.error(`bench: ${line}`);
-const servers: ChildProcess[] = [];
+const servers: FunctionProcess[] = [];
 
-async function startServer(decodeMemoryBytes: number): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['function/dist/main.js'], {
-    cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: '1', exec_timeout: '0', write_timeout: '0', DECODE_MEMORY_BYTES: String(decodeMemoryBytes) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  servers.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, 300_000);
-  return { url, child };
+async function startServer(decodeMemoryBytes: number): Promise<FunctionProcess> {
+  const fn = await startFunctionProcess({ exec_timeout: '0', write_timeout: '0', DECODE_MEMORY_BYTES: String(decodeMemoryBytes) }, ['function/dist/main.js']);
+  servers.push(fn);
+  await waitReady(fn.url, 300_000);
+  return fn;
 }
 
 function peakRssMb(pid: number): number {
@@ -54,7 +48,7 @@ async function batch(decodeMemoryBytes: number, big: Buffer): Promise<{ peakMb: 
     log(`DECODE_MEMORY_BYTES=${decodeMemoryBytes}: idle peak ${before} MB, after ${AT_ONCE} at once ${peakMb} MB, ${seconds.toFixed(1)} s, statuses ${statuses.join(',')}`);
     return { peakMb, seconds, all200: statuses.every((s) => s === 200) };
   } finally {
-    server.child.kill('SIGTERM');
+    await server.stop();
   }
 }
 
@@ -83,4 +77,4 @@ main()
     console.error(`bench: ${err.message}`);
     process.exitCode = 1;
   })
-  .finally(() => servers.forEach((c) => c.exitCode === null && c.kill('SIGTERM')));
+  .finally(() => Promise.all(servers.map((fn) => fn.stop())));

@@ -16,21 +16,21 @@
  * Env: BENCH_N (requests per concurrency-1 measurement, default 30), BENCH_C4_N (requests per
  * concurrency-4 round, default 48), PHOTO (default darknet's dog.jpg).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, homedir, loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { defaultWorkers, loadConfig } from '../function/src/config.ts';
 import { loadClassifier, warm } from '../function/src/classifier.ts';
 import { startEngine } from '../function/src/engine/select.ts';
 import { preprocess } from '../function/src/preprocess.ts';
-import { freePort, waitReady } from '../test/function/support.ts';
+import { photo as testPhoto, startFunctionProcess, waitReady, type FunctionProcess } from '../test/function/support.ts';
 
 const N = Number(process.env.BENCH_N ?? 30);
 // Concurrency-4 rounds are longer so the tail (one worker idle while the last image finishes) and VM jitter weigh little.
 const N_C4 = Number(process.env.BENCH_C4_N ?? 48);
 const ROUNDS = 3;
-const photoPath = process.env.PHOTO ?? join(homedir(), '.cache', 'edgefaas', 'photos', 'dog.jpg');
+const photoPath = process.env.PHOTO ?? testPhoto('dog.jpg');
 const photo = readFileSync(photoPath);
 const log = (line: string) => console.error(`bench: ${line}`);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -49,21 +49,15 @@ interface Server {
 }
 
 /** Servers still running: ended in main's `finally`, so a failed run leaves no orphans behind. */
-const servers: ChildProcess[] = [];
+const servers: FunctionProcess[] = [];
 
 async function startServer(workers: number, env: Record<string, string> = {}): Promise<Server> {
-  const port = await freePort();
   const startedAt = performance.now();
   // The compiled function, as the images run it (tsx's loader would add its own memory to each worker).
-  const child = spawn(process.execPath, ['function/dist/main.js'], {
-    cwd: join(import.meta.dirname, '..'),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', WORKERS: String(workers), max_inflight: '64', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  servers.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, 300_000);
-  return { url, child, startedAt, readyAt: performance.now() };
+  const fn = await startFunctionProcess({ WORKERS: String(workers), max_inflight: '64', ...env }, ['function/dist/main.js']);
+  servers.push(fn);
+  await waitReady(fn.url, 300_000);
+  return { url: fn.url, child: fn.child, startedAt, readyAt: performance.now() };
 }
 
 async function timedPost(url: string): Promise<number> {
@@ -231,14 +225,7 @@ async function main(): Promise<void> {
 }
 
 async function stopServers(): Promise<void> {
-  await Promise.all(
-    servers.map((child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      return exited;
-    }),
-  );
+  await Promise.all(servers.map((fn) => fn.stop()));
 }
 
 await main()

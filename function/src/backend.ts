@@ -5,8 +5,11 @@
  * are used through several workers instead (see pool.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ENGINES, type EngineName } from './engine/types.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = Exclude<EngineName, 'onnxruntime'>;
+/** The TensorFlow.js engines, best first, in the order engine/select.ts tries them. */
+const BACKENDS = ENGINES.filter((e): e is BackendName => e !== 'onnxruntime');
 
 async function tryNative(): Promise<boolean> {
   try {
@@ -34,7 +37,8 @@ async function tryWasm(): Promise<boolean> {
  * tensorflow, then wasm, then cpu. Returns the backend name and whether wasm SIMD is on.
  */
 export async function initBackend(prefer?: string): Promise<{ backend: BackendName; simd: boolean }> {
-  const order: BackendName[] = prefer === 'wasm' || prefer === 'cpu' || prefer === 'tensorflow' ? [prefer] : ['tensorflow', 'wasm', 'cpu'];
+  const forced = BACKENDS.find((b) => b === prefer);
+  const order = forced ? [forced] : BACKENDS;
   for (const name of order) {
     const ok = name === 'tensorflow' ? await tryNative() : name === 'wasm' ? await tryWasm() : await tf.setBackend('cpu');
     if (ok) {

@@ -3,7 +3,7 @@
  * shrunk to 224×224, so a few at once could pass a Pi's or a container's memory limit. Each
  * decode reserves its estimated bytes and waits (in arrival order) until they fit.
  */
-import sharp from 'sharp';
+import { readImageHeader, type ImageHeader } from './preprocess.ts';
 
 export class MemoryBudget {
   private used = 0;
@@ -46,13 +46,16 @@ export class MemoryBudget {
   }
 }
 
-/** RGB decode buffer, libvips' working copy of it, and the body itself; from the header only. */
+/** RGB decode buffer, libvips' working copy of it, and the body itself. */
+export function decodeCost(header: ImageHeader, bodyBytes: number): number {
+  return header.width * header.height * 3 * 2 + bodyBytes;
+}
+
+/** decodeCost from the bytes' header alone; what is no image costs its length (nothing is decoded). */
 export async function decodeCostBytes(image: Uint8Array): Promise<number> {
   try {
-    const meta = await sharp(image, { limitInputPixels: false }).metadata();
-    const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
-    return pixels * 3 * 2 + image.length;
+    return decodeCost(await readImageHeader(image, { maxPixels: Infinity }), image.length);
   } catch {
-    return image.length; // not an image: preprocess says so without decoding anything
+    return image.length;
   }
 }

@@ -18,7 +18,6 @@ export interface Classification {
 export interface Classifier {
   /** The model answered when a request names none (env MODEL). */
   model: ModelName;
-  labels: string[];
   /** Every model this process answers, with its labels; all share the one loaded base. */
   models: Partial<Record<ModelName, string[]>>;
   /** One preprocessed 224x224x3 input -> scores of `which` (default: `model`). */
@@ -35,7 +34,6 @@ export async function loadClassifier(engine: Engine, model: ModelName, modelDir:
   const models: Classifier['models'] = { resnet50: base.labels, ...(catdog && { catdog: catdog.labels }) };
   return {
     model,
-    labels: models[model]!,
     models,
     async classify(input, which = model) {
       const { probabilities, features } = await base.infer(input);

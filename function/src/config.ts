@@ -8,7 +8,7 @@ import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ONNX_MODEL_FILE } from './engine/onnx.ts';
-import { ENGINES } from './engine/types.ts';
+import { ENGINES, isEngineName } from './engine/types.ts';
 import { DEFAULT_MAX_PIXELS } from './preprocess.ts';
 
 export const MODELS = ['resnet50', 'catdog'] as const;
@@ -138,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
   const model = (env.MODEL || 'resnet50') as ModelName;
   if (!MODELS.includes(model)) throw new ConfigError(`MODEL=${env.MODEL} is not served here; choose one of ${MODELS.join(', ')}`);
   const backend = env.BACKEND || env.TFJS_BACKEND || undefined;
-  if (backend && !(ENGINES as readonly string[]).includes(backend)) throw new ConfigError(`BACKEND=${backend} is not an engine; choose one of ${ENGINES.join(', ')}`);
+  if (backend && !isEngineName(backend)) throw new ConfigError(`BACKEND=${backend} is not an engine; choose one of ${ENGINES.join(', ')}`);
   const modelDir = defaultModelDir(env);
   // ONNX Runtime runs one thread per worker; only tfjs-node spreads one predict over the cores.
   const onnx = backend ? backend === 'onnxruntime' : onnxRuntimeInstalled() && existsSync(join(modelDir, ONNX_MODEL_FILE));

@@ -18,7 +18,6 @@ export interface PoolInfo {
   /** Why faster engines were not used (empty when the first one started). */
   passedOver: string[];
   workers: number;
-  labels: string[];
   /** Every model the workers answer, with its labels. */
   models: Partial<Record<ModelName, string[]>>;
   /** Slowest worker's load + warm-up time. */
@@ -121,13 +120,14 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 export class WorkerPool {
   private slots: Slot[] = [];
+  /** Jobs waiting for a worker; a job leaves it as it is answered (expire, failQueued), so none here is done. */
   private queue: Job[] = [];
   private failures: number[] = [];
   private restartTimers = new Set<NodeJS.Timeout>();
   private nextId = 1;
   private closed = false;
-  private serviceMs = PRIOR_SERVICE_MS;
-  private measured = false;
+  /** Moving average of the time a worker is taken per request; undefined until one was measured. */
+  private serviceMs?: number;
   info?: PoolInfo;
 
   constructor(
@@ -146,7 +146,6 @@ export class WorkerPool {
       threads: first.threads,
       passedOver: first.passedOver,
       workers: this.count,
-      labels: first.labels,
       models: first.models,
       loadSeconds: Math.max(...all.map((r) => r.loadSeconds)),
     };
@@ -208,8 +207,7 @@ export class WorkerPool {
     if (msg.type === 'result') slot.rssBytes = msg.rssBytes;
     if (job && job.id === msg.id) {
       const serviceMs = performance.now() - (job.sentAt ?? job.queuedAt);
-      this.serviceMs = this.measured ? this.serviceMs + SERVICE_SMOOTHING * (serviceMs - this.serviceMs) : serviceMs;
-      this.measured = true;
+      this.serviceMs = this.serviceMs === undefined ? serviceMs : this.serviceMs + SERVICE_SMOOTHING * (serviceMs - this.serviceMs);
       if (!job.done) {
         job.done = true;
         if (msg.type === 'result') {
@@ -222,9 +220,11 @@ export class WorkerPool {
 
   /** Ends a worker the pool gave up on; its exit then retires and replaces it. */
   private kill(slot: Slot, why: string): void {
-    if (slot.state === 'dead' || slot.child.exitCode !== null || slot.child.signalCode !== null) return;
-    slot.killedFor ??= why;
+    if (slot.state === 'dead') return;
+    // Never offer it another job, even when it is gone already and its exit not yet seen.
     if (slot.state === 'ready') slot.state = 'starting';
+    if (slot.child.exitCode !== null || slot.child.signalCode !== null) return;
+    slot.killedFor ??= why;
     slot.child.kill('SIGKILL');
   }
 
@@ -274,7 +274,6 @@ export class WorkerPool {
     const jobs = this.queue.splice(0);
     const retryAfter = this.retryAfterRestart();
     for (const job of jobs) {
-      if (job.done) continue;
       job.done = true;
       job.reject(new WorkerUnavailableError('no worker is up (restarting after a crash); retry the request', retryAfter));
     }
@@ -283,8 +282,7 @@ export class WorkerPool {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot || slot.state !== 'ready' || slot.job || !slot.child.connected) continue;
-      let job = this.queue.shift();
-      while (job && job.done) job = this.queue.shift();
+      const job = this.queue.shift();
       if (!job) return;
       this.send(slot, job);
     }
@@ -302,9 +300,7 @@ export class WorkerPool {
         this.queue.unshift(job);
       }
       this.kill(slot, `a request could not be sent to it (${(err as NodeJS.ErrnoException).code ?? err.message})`);
-      // Gone already (exit not yet seen): never offer it another job.
-      if (slot.state === 'ready') slot.state = 'starting';
-      if (this.slots.some((s) => s.state === 'ready')) this.dispatch();
+      this.dispatch();
     };
     try {
       slot.child.send(msg, (err) => err && lost(err));
@@ -357,11 +353,11 @@ export class WorkerPool {
 
   stats(): PoolStats {
     return {
-      queued: this.queue.filter((j) => !j.done).length,
+      queued: this.queue.length,
       busy: this.slots.filter((s) => s.job !== undefined).length,
       ready: this.slots.filter((s) => s.state === 'ready').length,
       workers: this.count,
-      serviceSeconds: this.serviceMs / 1000,
+      serviceSeconds: (this.serviceMs ?? PRIOR_SERVICE_MS) / 1000,
     };
   }
 

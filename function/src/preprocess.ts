@@ -13,6 +13,15 @@ export const CAFFE_MEANS_BGR = [103.939, 116.779, 123.68] as const;
 export interface DecodeLimits {
   /** Largest width x height accepted; checked from the header, before any pixel is decoded. */
   maxPixels: number;
+  /** Called once the header passed, before any pixel is decoded; its result once they are (server.ts: the decode memory budget). */
+  reserve?(header: ImageHeader): Promise<() => void>;
+}
+
+export interface ImageHeader {
+  format: string;
+  width: number;
+  /** Of one frame (an animated GIF or WebP stacks its frames). */
+  height: number;
 }
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -71,12 +80,8 @@ export function resizeNearestLikePillow(img: RgbImage, outW = INPUT_SIZE, outH =
   return { width: outW, height: outH, data: out };
 }
 
-/**
- * Decodes JPEG, PNG, WebP or GIF (first frame) to 8-bit RGB, in memory.
- * The embedded ICC profile is ignored and EXIF orientation is not applied: Pillow, and so
- * Keras, does neither, and both change which class wins on some photos.
- */
-export async function decodeRgb(bytes: Uint8Array, limits: DecodeLimits = { maxPixels: DEFAULT_MAX_PIXELS }): Promise<RgbImage> {
+/** The format and size from the header, refused unless a JPEG, PNG, WebP or GIF within maxPixels. */
+export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits): Promise<ImageHeader> {
   if (bytes.length === 0) throw new ImageInputError('empty image: send the bytes of a JPEG, PNG, WebP or GIF');
   let meta: sharp.Metadata;
   try {
@@ -96,6 +101,17 @@ export async function decodeRgb(bytes: Uint8Array, limits: DecodeLimits = { maxP
       413,
     );
   }
+  return { format: meta.format, width, height };
+}
+
+/**
+ * Decodes JPEG, PNG, WebP or GIF (first frame) to 8-bit RGB, in memory.
+ * The embedded ICC profile is ignored and EXIF orientation is not applied: Pillow, and so
+ * Keras, does neither, and both change which class wins on some photos.
+ */
+export async function decodeRgb(bytes: Uint8Array, limits: DecodeLimits = { maxPixels: DEFAULT_MAX_PIXELS }): Promise<RgbImage> {
+  const header = await readImageHeader(bytes, limits);
+  const release = await limits.reserve?.(header);
   try {
     const { data, info } = await sharp(bytes, {
       limitInputPixels: limits.maxPixels,
@@ -112,7 +128,9 @@ export async function decodeRgb(bytes: Uint8Array, limits: DecodeLimits = { maxP
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (err) {
     const why = (err as Error).message.split('\n')[0]?.replace(/^Input buffer (has )?/, '') ?? 'unknown error';
-    throw new ImageInputError(`could not decode ${meta.format} image (${why}): the file looks truncated or corrupt`);
+    throw new ImageInputError(`could not decode ${header.format} image (${why}): the file looks truncated or corrupt`);
+  } finally {
+    release?.();
   }
 }
 

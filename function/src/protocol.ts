@@ -15,7 +15,7 @@ export interface WorkerSettings {
 export type ToWorker = { type: 'classify'; id: number; input: Float32Array; model?: ModelName };
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; simd: boolean; threads: number; passedOver: string[]; labels: string[]; models: Partial<Record<ModelName, string[]>>; loadSeconds: number; rssBytes: number }
+  | { type: 'ready'; backend: string; simd: boolean; threads: number; passedOver: string[]; models: Partial<Record<ModelName, string[]>>; loadSeconds: number; rssBytes: number }
   | { type: 'result'; id: number; scores: Float32Array; imagenetTop1?: Prediction; inferMs: number; rssBytes: number }
   | { type: 'error'; id: number; error: string }
   | { type: 'failed'; error: string };

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { admit } from './admission.ts';
 import { extractImage, HttpError, readBody, tooLarge } from './body.ts';
-import { decodeCostBytes, MemoryBudget } from './budget.ts';
+import { decodeCost, MemoryBudget } from './budget.ts';
 import { MODELS, type FunctionConfig, type ModelName } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { topK, type Prediction } from './topk.ts';
@@ -122,16 +122,13 @@ function sendRefusal(req: IncomingMessage, res: ServerResponse, status: number, 
 
 export function createClassifierServer(config: FunctionConfig, inference: Inference, metrics: Metrics, log: (line: string) => void = console.error): Server {
   let inflight = 0;
+  const page = uploadPage(config.model);
+  const pageHeaders = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page) };
   const decodeMemory = new MemoryBudget(config.decodeMemoryBytes);
 
-  /** Body bytes to model input, holding its share of the decode memory meanwhile. */
-  async function decode(bytes: Buffer): Promise<Float32Array> {
-    const release = await decodeMemory.acquire(await decodeCostBytes(bytes));
-    try {
-      return await preprocess(bytes, { maxPixels: config.maxPixels });
-    } finally {
-      release();
-    }
+  /** Body bytes to model input, holding its share of the decode memory while the pixels decode. */
+  function decode(bytes: Buffer): Promise<Float32Array> {
+    return preprocess(bytes, { maxPixels: config.maxPixels, reserve: (header) => decodeMemory.acquire(decodeCost(header, bytes.length)) });
   }
 
   async function classify(req: IncomingMessage, res: ServerResponse, url: URL, started: number, info: PoolInfo): Promise<void> {
@@ -148,7 +145,7 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     metrics.inferenceSeconds.observe(inferMs / 1000);
     metrics.serviceSeconds.observe(serviceMs / 1000);
     serverTiming(res, { read: readMs, decode: decodeMs, queue: queueMs, infer: inferMs });
-    const predictions = topK(scores, info.models[model] ?? info.labels, top).map((p) => ({ ...p, score: round3(p.score) }));
+    const predictions = topK(scores, info.models[model]!, top).map((p) => ({ ...p, score: round3(p.score) }));
     if (wantsText(req)) {
       const text = predictions.map((p) => `${p.label} ${p.score.toFixed(3)}`).join('\n') + '\n';
       stampDuration(res, started);
@@ -251,9 +248,8 @@ export function createClassifierServer(config: FunctionConfig, inference: Infere
     if (req.method === 'POST' && !path.startsWith('/_/')) return handleClassify(req, res, url);
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '') {
-        const html = uploadPage(config.model);
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
-        res.end(req.method === 'HEAD' ? undefined : html);
+        res.writeHead(200, pageHeaders);
+        res.end(req.method === 'HEAD' ? undefined : page);
         return;
       }
       sendJson(res, 404, { error: `nothing at ${path}: POST an image to / to classify it` });

@@ -23,7 +23,6 @@ async function main(): Promise<void> {
     simd: engine.simd,
     threads: engine.threads,
     passedOver,
-    labels: classifier.labels,
     models: classifier.models,
     loadSeconds: (performance.now() - started) / 1000,
     rssBytes: process.memoryUsage.rss(),

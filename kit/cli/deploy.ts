@@ -2,11 +2,12 @@ import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { clusterArchs } from '../images/cluster.ts';
-import { checkCoverage } from '../images/coverage.ts';
-import { readPublished, splitImageRef } from '../images/state.ts';
+import { nodeArchs } from '../images/cluster.ts';
+import { pinForNodes, type PinnedImage } from '../images/pin.ts';
+import { readPublished } from '../images/state.ts';
 import { loadCluster } from '../inventory/load.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
+import { doctor, type NodeReport } from '../nodes/index.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
 import { checkFunctionLimits } from '../openfaas/ce-limits.ts';
 import { orchestratorFor } from '../orchestrator/index.ts';
@@ -14,9 +15,8 @@ import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
-import { RegistryClient } from '../registry/client.ts';
-import { doctor } from '../nodes/doctor.ts';
-import { nodeCapacities, type NodeCapacity } from '../openfaas/sizing.ts';
+import { pinnedRef } from '../registry/reference.ts';
+import { nodeCapacities } from '../openfaas/sizing.ts';
 import { probePool } from './cluster-pool.ts';
 import { contextOf, type CliContext } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -33,29 +33,30 @@ interface DeployFlags {
 }
 
 /** -f: the user's stack.yml as is. Otherwise stack.yml is (re)written beside cluster.yaml from it and the last pushed image. */
-async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext): Promise<{ stack: Stack; path: string; written: boolean }> {
+async function stackToDeploy(o: DeployFlags, spec: ClusterSpec, ctx: CliContext, probe: () => Promise<NodeReport[]>): Promise<{ stack: Stack; path: string; written: boolean }> {
   if (o.file) return { stack: await readStack(o.file, ctx.env), path: o.file, written: false };
-  const image = o.image ?? (await readPublished(spec.name, ctx.env))?.reference;
+  const published = await readPublished(spec.name, ctx.env);
+  const image = o.image ?? (published ? pinnedRef(published.reference, published.digest) : undefined);
   if (!image) throw new UsageError('no image to deploy yet: run edgefaas images push (or give --image REF)');
-  // Replicas one per node with room for one: read each node's memory first (read-only).
-  const pool = probePool(spec, ctx);
-  const rooms = await nodeRooms(spec, pool).finally(() => pool.closeAll());
-  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms, nodes: await probedCapacities(spec, ctx) });
+  // Replicas one per node with room for one, sized for each node's RAM and cores.
+  const reports = await probe();
+  const rooms = nodeRooms(reports);
+  const stack = stackForCluster(spec, { image, gateway: await resolveGatewayUrl({ flag: o.gateway, env: ctx.env, spec }), rooms, nodes: nodeCapacities(spec, reports) });
   const path = join(dirname(ctx.opts.config), 'stack.yml');
   await writeStack(path, stack, `written by edgefaas deploy from ${ctx.opts.config}; faas-cli deploy -f ${path} deploys the same`);
   return { stack, path, written: true };
 }
 
-/** Each node's RAM and cores (read-only probe), so replicas are sized to fit them. */
-async function probedCapacities(spec: ClusterSpec, ctx: CliContext): Promise<NodeCapacity[]> {
-  const pool = probePool(spec, ctx);
-  try {
-    const nodes = nodeCapacities(spec, await doctor(spec, pool));
-    if (!nodes.length) throw new UsageError('no node answered the probe, so replicas cannot be sized; run: edgefaas doctor');
-    return nodes;
-  } finally {
-    await pool.closeAll();
-  }
+/** The nodes' facts (read-only), probed on first use and then shared by placement, sizing and the image check. */
+function probeOnce(spec: ClusterSpec, ctx: CliContext): () => Promise<NodeReport[]> {
+  let reports: Promise<NodeReport[]> | undefined;
+  return () => {
+    if (!reports) {
+      const pool = probePool(spec, ctx);
+      reports = doctor(spec, pool).finally(() => pool.closeAll());
+    }
+    return reports;
+  };
 }
 
 async function smokeTests(stack: Stack, spec: ClusterSpec, o: DeployFlags, ctx: CliContext): Promise<Record<string, SmokeTest | undefined>> {
@@ -91,13 +92,15 @@ export function makeDeployCommand(): Command {
       const timeout = Number(o.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be seconds, got "${o.timeout}"`);
       const spec = await loadCluster(ctx.opts.config);
-      const { stack, path, written } = await stackToDeploy(o, spec, ctx);
+      const probe = probeOnce(spec, ctx);
+      const { stack, path, written } = await stackToDeploy(o, spec, ctx, probe);
       if (written) ctx.info(`wrote ${path}`);
       const gateway = await gatewayFor(await resolveGatewayUrl({ flag: o.gateway, stack: stack.provider.gateway, env: ctx.env, spec }), spec, ctx.env, ctx.debug);
       const names = o.function.length ? o.function : Object.keys(stack.functions);
       const limits = orchestratorFor(spec).functionLimits;
       if (limits) checkFunctionLimits(limits, stack, names, (await gateway.listFunctions()).map((f) => f.name));
       const smoke = await smokeTests(stack, spec, o, ctx);
+      let pinned = new Map<string, PinnedImage>();
       const deployed = await deployStack({
         stack,
         gateway,
@@ -105,20 +108,11 @@ export function makeDeployCommand(): Command {
         waitTimeoutMs: timeout * 1000,
         smoke,
         log: ctx.info,
-        // Before anything is sent: every node's platform must be in each image's manifest list.
         preflight: async () => {
-          const pool = probePool(spec, ctx);
-          try {
-            const nodes = await clusterArchs(spec, pool);
-            for (const image of new Set(names.map((n) => stack.functions[n]!.image))) {
-              const ref = splitImageRef(image);
-              const platforms = await checkCoverage({ registry: new RegistryClient({ address: ref.registry }), repository: ref.repository, reference: ref.reference, nodes });
-              ctx.info(`${image} covers ${platforms.join(', ')}: every node can run it`);
-            }
-          } finally {
-            await pool.closeAll();
-          }
+          const images = names.map((n) => stack.functions[n]!.image);
+          pinned = await pinForNodes(images, nodeArchs(await probe()), spec, { env: ctx.env, debug: ctx.debug, log: ctx.info });
         },
+        resolveImage: async (image) => pinned.get(image) ?? { image },
       });
       const url = gateway.baseUrl;
       ctx.result(

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { clusterArchs, platformsFor, registryAddress } from '../images/cluster.ts';
+import { clusterArchs, platformsFor } from '../images/cluster.ts';
+import { accessForImage, clusterRegistryAccess } from '../images/registry-access.ts';
+import { parseImageRef } from '../registry/reference.ts';
 import { parsePlatform, platformString, type ImagePlatform } from '../images/platforms.ts';
 import { buildAndPush, buildForPlatforms, formatBuild, formatPush } from '../images/run.ts';
 import { writePublished } from '../images/state.ts';
@@ -69,7 +71,7 @@ export function makeImagesCommand(): Command {
     .action(async (o: ImagesFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const spec = await loadCluster(ctx.opts.config);
-      const registry = o.registry ?? (await registryAddress(spec, ctx.env));
+      const registry = o.registry ? await accessForImage(parseImageRef(`${o.registry}/edgefaas/function`), spec, ctx.env) : await clusterRegistryAccess(spec, ctx.env);
       if (!registry) throw new UsageError(`${ctx.opts.config} has registry mode none: give --registry HOST:PORT`);
       const platforms = await choosePlatforms(o, ctx);
       const { list } = await buildAndPush({ repoRoot: REPO_ROOT, platforms, base: o.base, noCache: !o.cache, registry, env: ctx.env, log: ctx.info });

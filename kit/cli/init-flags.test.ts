@@ -38,7 +38,12 @@ describe('--registry and --functions', () => {
     expect(parseRegistryFlag('manager=5001')).toEqual({ mode: 'manager', port: 5001 });
     expect(parseRegistryFlag('external=reg.lan:5000')).toEqual({ mode: 'external', address: 'reg.lan:5000' });
     expect(parseRegistryFlag('none')).toEqual({ mode: 'none' });
-    expect(() => parseRegistryFlag('docker-hub')).toThrow('--registry: expected manager, manager=PORT, external=HOST:PORT or none, got "docker-hub"');
+    expect(parseRegistryFlag('external=reg.lan:5443,ca=/etc/ca.pem,user=ci,password-env=REG_PASS')).toEqual({
+      mode: 'external', address: 'reg.lan:5443', ca: '/etc/ca.pem', username: 'ci', password: { env: 'REG_PASS' },
+    });
+    expect(parseRegistryFlag('external=reg.lan:5000,insecure')).toEqual({ mode: 'external', address: 'reg.lan:5000', insecure: true });
+    expect(() => parseRegistryFlag('external=reg.lan:5000,password=hunter2')).toThrow('passwords never go on the command line');
+    expect(() => parseRegistryFlag('docker-hub')).toThrow('--registry: expected manager, manager=PORT, external=HOST:PORT[,ca=PEM,user=U,password-env=VAR] or none, got "docker-hub"');
   });
 
   it('reads function lists and their aliases, without duplicates', () => {

@@ -83,13 +83,30 @@ function authOf(kv: Map<string, string>, where: string): NodeAuth {
   }
 }
 
-/** `manager`, `manager=5001`, `external=HOST:PORT` or `none`. */
+/**
+ * `manager`, `manager=5001`, `none`, or `external=HOST:PORT` with optional `,ca=PEM,user=U,password-env=VAR`
+ * (or `password-file=PATH`), `,insecure` (turns TLS checks off: only when written).
+ */
 export function parseRegistryFlag(value: string): RegistryAnswer {
-  const [kind, arg] = splitOnce(value.trim(), '=');
-  if (kind === 'none' && arg === undefined) return { mode: 'none' };
-  if (kind === 'manager') return { mode: 'manager', port: arg === undefined ? 5000 : intValue(arg, '--registry manager=PORT') };
-  if (kind === 'external' && arg) return { mode: 'external', address: arg };
-  throw new UsageError(`--registry: expected manager, manager=PORT, external=HOST:PORT or none, got "${value}"`);
+  const [head, ...rest] = value.trim().split(',');
+  const [kind, arg] = splitOnce(head!, '=');
+  if (kind === 'none' && arg === undefined && !rest.length) return { mode: 'none' };
+  if (kind === 'manager' && !rest.length) return { mode: 'manager', port: arg === undefined ? 5000 : intValue(arg, '--registry manager=PORT') };
+  if (kind === 'external' && arg) {
+    const r: Extract<RegistryAnswer, { mode: 'external' }> = { mode: 'external', address: arg };
+    for (const item of rest) {
+      const [k, v] = splitOnce(item, '=');
+      if (k === 'insecure' && v === undefined) r.insecure = true;
+      else if (k === 'ca' && v) r.ca = v;
+      else if (k === 'user' && v) r.username = v;
+      else if (k === 'password-env' && v) r.password = { env: v };
+      else if (k === 'password-file' && v) r.password = { file: v };
+      else if (k === 'password') throw new UsageError('--registry: passwords never go on the command line; use password-env=VAR or password-file=PATH (mode 0600)');
+      else throw new UsageError(`--registry external: unknown "${item}"; expected ca=PEM, user=NAME, password-env=VAR, password-file=PATH or insecure`);
+    }
+    return r;
+  }
+  throw new UsageError(`--registry: expected manager, manager=PORT, external=HOST:PORT[,ca=PEM,user=U,password-env=VAR] or none, got "${value}"`);
 }
 
 /** `classify,catdog` (also: resnet50, cats-vs-dogs, both). */

@@ -85,7 +85,7 @@ export async function collectAnswers(flags: InitFlags, deps: WizardDeps): Promis
         })
       : (existing?.orchestrator ?? 'swarm'));
 
-  const registry = flags.registry !== undefined ? parseRegistryFlag(flags.registry) : prompt ? await askRegistry(prompt, existing) : defaultRegistry(existing);
+  const registry = flags.registry !== undefined ? parseRegistryFlag(flags.registry) : prompt ? await askRegistry(prompt, existing, { cluster: name, secrets, env: ctx.env }) : defaultRegistry(existing);
 
   const functions = flags.functions !== undefined ? parseFunctionsFlag(flags.functions) : prompt ? await askFunctions(prompt, existing) : defaultFunctions(existing);
 
@@ -232,7 +232,7 @@ async function pickManager(nodes: NodeAnswer[], flags: InitFlags, prompt: Prompt
   return nodes.map((n) => ({ ...n, role: n.name === manager ? 'manager' : 'worker' }));
 }
 
-async function askRegistry(prompt: Prompter, existing?: ClusterInput): Promise<RegistryAnswer> {
+async function askRegistry(prompt: Prompter, existing: ClusterInput | undefined, o: { cluster: string; secrets: PendingSecret[]; env: NodeJS.ProcessEnv }): Promise<RegistryAnswer> {
   const current = defaultRegistry(existing);
   const mode = await prompt.select({
     message: 'Image registry',
@@ -250,7 +250,31 @@ async function askRegistry(prompt: Prompter, existing?: ClusterInput): Promise<R
     default: current.mode === 'external' ? current.address : undefined,
     validate: (v) => (HOST_RE.test(v.trim()) ? true : `expected HOST:PORT, got "${v.trim()}"`),
   });
-  return { mode, address: address.trim() };
+  const was = current.mode === 'external' ? current : undefined;
+  const ca = await prompt.input({
+    message: 'CA certificate of its TLS (PEM file; empty when a public CA signed it)',
+    default: was?.ca ?? '',
+    validate: (v) => (!v.trim() || existsSync(expandTilde(v.trim())) ? true : `no such file: ${v.trim()}`),
+  });
+  const stored = was?.username && was.password ? { username: was.username, password: was.password } : undefined;
+  const login = await prompt.select({
+    message: 'Registry credentials',
+    choices: [
+      ...(stored ? [{ name: `keep the stored ones (${stored.username})`, value: 'keep' as const }] : []),
+      { name: "docker login's (~/.docker/config.json on this machine), or none", value: 'docker' as const },
+      { name: 'type a user and password now (kept in a 0600 file, never in cluster.yaml)', value: 'prompt' as const },
+    ],
+    default: stored ? ('keep' as const) : ('docker' as const),
+  });
+  const r: RegistryAnswer = { mode, address: address.trim(), ...(ca.trim() ? { ca: ca.trim() } : {}), ...(was?.insecure ? { insecure: true } : {}) };
+  if (login === 'keep' && stored) Object.assign(r, stored);
+  if (login === 'prompt') {
+    r.username = (await prompt.input({ message: 'Registry user', default: was?.username, validate: (v) => (v.trim() ? true : 'empty user') })).trim();
+    const value = await prompt.password({ message: `Password for ${r.username} at ${r.address}`, validate: (v) => (v ? true : 'empty password') });
+    r.password = passwordFileRef(o.cluster, 'registry', o.env);
+    o.secrets.push({ path: r.password.file!, value });
+  }
+  return r;
 }
 
 function defaultRegistry(existing?: ClusterInput): RegistryAnswer {

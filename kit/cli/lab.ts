@@ -36,12 +36,13 @@ export function makeLabCommand(): Command {
     .option('--cpus <n>', "each host's CPU share, Pi-sized (e.g. 0.5; Docker's --cpus)", cpuShare)
     .option('--memory <size>', "each host's memory, Pi-sized (e.g. 1g; Docker's --memory, no swap)")
     .option('--pi', 'Raspberry Pi OS hosts: /boot/firmware/cmdline.txt, memory cgroup off until it asks, reboot restarts the host')
+    .option('--registry <where>', 'manager (up runs the LAN registry) or external (the lab runs an existing registry: HTTPS from a private CA, basic auth)', registryKind)
     .option('--os <node=suite>', 'a host on another Debian: trixie (docker.io 26) instead of bookworm (repeatable)', perNode('--os'), {})
     .option('--docker-min-api <node=version>', "a host whose dockerd refuses clients below this API, as Docker 29 does (1.44; a trixie host; repeatable)", perNode('--docker-min-api'), {})
-    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; pi?: boolean; os: Record<string, string>; dockerMinApi: Record<string, string> }, cmd: Command) => {
+    .action(async (o: { nodes: number; name: string; subnet: string; cpus?: number; memory?: string; pi?: boolean; os: Record<string, string>; dockerMinApi: Record<string, string>; registry?: 'manager' | 'external' }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const info = await labUp({
-        name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, pi: o.pi, clusterFile: ctx.opts.config, log: ctx.info,
+        name: o.name, subnet: o.subnet, nodes: o.nodes, cpus: o.cpus, memory: o.memory, pi: o.pi, registry: o.registry, clusterFile: ctx.opts.config, log: ctx.info,
         os: o.os as Record<string, LabSuite>, dockerMinApi: o.dockerMinApi,
       });
       const rows = info.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.address.padEnd(15)} ssh -F ${info.files.sshConfigFile} ${info.name}-${n.name}  (or ${n.hostName})`);
@@ -73,4 +74,9 @@ export function makeLabCommand(): Command {
       ctx.result({ name: o.name, nodes }, nodes.length ? table : `no lab named ${o.name}; run: edgefaas lab up`);
     });
   return lab;
+}
+
+function registryKind(v: string): 'manager' | 'external' {
+  if (v === 'manager' || v === 'external') return v;
+  throw new UsageError(`--registry: expected manager or external, got "${v}"`);
 }

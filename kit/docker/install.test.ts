@@ -8,6 +8,8 @@ const bare: DockerFacts = {
   dockerRunning: false, userInDockerGroup: false, ipvs: true, images: [], swarm: { state: '', nodeId: '', isManager: false, clusterId: '' }, api: null,
 };
 const needs = { insecureRegistries: ['10.0.0.11:5000'] };
+/** A node where Docker is installed, running and usable, with this daemon.json. */
+const runningWith = (daemonJson: string): DockerFacts => ({ ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson });
 const merged = `{\n  "insecure-registries": [\n    "10.0.0.11:5000"\n  ],\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-size": "10m",\n    "max-file": "3"\n  }\n}\n`;
 
 describe('dockerSteps', () => {
@@ -37,30 +39,30 @@ describe('dockerSteps', () => {
     expect(steps[1]!.command).toBe('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-ce docker-ce-cli containerd.io');
   });
 
-  it('applies a merge that only touches reloadable keys by SIGHUP', () => {
-    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"log-driver":"journald"}' };
-    const steps = dockerSteps('pi-2', running, needs);
-    expect(steps.map((s) => s.title)).toEqual([
+  // [test name, daemon.json before, merge step, how it is applied, that step's command]
+  it.each([
+    [
+      'applies a merge that only touches reloadable keys by SIGHUP',
+      '{"log-driver":"journald"}',
       'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000)',
       'reload docker (picks up insecure-registries; running containers untouched)',
-      'wait for dockerd',
-    ]);
-    expect(steps[1]!.command).toBe('kill -HUP "$(cat /var/run/docker.pid)"');
-  });
-
-  it('restarts dockerd, and says so, when log-opts change (SIGHUP does not apply them)', () => {
-    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
-    const steps = dockerSteps('pi-2', running, needs);
-    expect(steps.map((s) => s.title)).toEqual([
+      'kill -HUP "$(cat /var/run/docker.pid)"',
+    ],
+    [
+      'restarts dockerd, and says so, when log-opts change (SIGHUP does not apply them)',
+      '{"debug":true}',
       'merge /etc/docker/daemon.json (insecure-registries 10.0.0.11:5000, log rotation)',
       'restart docker to apply /etc/docker/daemon.json (log-driver, log-opts not reloaded by SIGHUP): running containers restart',
-      'wait for dockerd',
-    ]);
-    expect(steps[1]!.command).toBe('systemctl restart docker');
+      'systemctl restart docker',
+    ],
+  ])('%s', (_name, daemonJson, merge, apply, command) => {
+    const steps = dockerSteps('pi-2', runningWith(daemonJson), needs);
+    expect(steps.map((s) => s.title)).toEqual([merge, apply, 'wait for dockerd']);
+    expect(steps[1]!.command).toBe(command);
   });
 
   it("records the user's original file before the first change, and keeps that first record", () => {
-    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: '{"debug":true}' };
+    const running = runningWith('{"debug":true}');
     const plan = dockerPlan('pi-2', running, needs, { state: emptyState('lab'), registryConfig: { IndexConfigs: {} } });
     expect(plan.steps[0]!.title).toBe('record the original /etc/docker/daemon.json in /var/lib/edgefaas/state.json');
     expect(JSON.parse(plan.steps[0]!.stdin!).files).toEqual({ '/etc/docker/daemon.json': { original: '{"debug":true}' } });
@@ -70,7 +72,7 @@ describe('dockerSteps', () => {
   });
 
   it('applies a file an interrupted run wrote but dockerd never picked up (docker info is what counts)', () => {
-    const running = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: merged };
+    const running = runningWith(merged);
     const state = { ...emptyState('lab'), files: { '/etc/docker/daemon.json': { original: null } } };
     const steps = dockerSteps('pi-2', running, needs, { state, registryConfig: { IndexConfigs: { 'docker.io': { Secure: true } } } });
     expect(steps.map((s) => s.title)).toEqual([
@@ -84,7 +86,7 @@ describe('dockerSteps', () => {
   });
 
   it('plans nothing for a node that is already done', () => {
-    const done = { ...bare, dockerInstalled: true, dockerRunning: true, userInDockerGroup: true, daemonJson: merged };
+    const done = runningWith(merged);
     expect(dockerSteps('pi-2', done, needs)).toEqual([]);
   });
 

@@ -1,9 +1,8 @@
 import type { ClusterSpec } from '../inventory/schema.ts';
-import { doctor } from '../nodes/index.ts';
+import { doctor, type NodeReport } from '../nodes/index.ts';
 import type { SshPool } from '../ssh/index.ts';
 import type { NodeArch } from './coverage.ts';
-import { hostPort, managerAddress } from '../nodes/address.ts';
-import { clusterSshConfig } from '../ssh/target.ts';
+import { clusterManagerAddress, hostPort } from '../nodes/address.ts';
 import { platformByDebianArch, type ImagePlatform, PLATFORMS } from './platforms.ts';
 
 export class NodeArchError extends Error {
@@ -12,7 +11,11 @@ export class NodeArchError extends Error {
 
 /** Each node's userland architecture, as the doctor reads it (dpkg --print-architecture). */
 export async function clusterArchs(spec: ClusterSpec, pool: SshPool): Promise<NodeArch[]> {
-  const reports = await doctor(spec, pool);
+  return nodeArchs(await doctor(spec, pool));
+}
+
+/** The architectures in doctor's reports; a node without one fails. */
+export function nodeArchs(reports: NodeReport[]): NodeArch[] {
   return reports.map((r) => {
     const arch = r.facts?.userlandArch;
     if (!arch) {
@@ -35,9 +38,9 @@ export function platformsFor(nodes: NodeArch[]): ImagePlatform[] {
  * the manager's resolved address (the one `up` lists in every node's insecure-registries).
  */
 export async function registryAddress(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  if (spec.registry.mode === 'external') return spec.registry.address;
+  if (spec.registry.mode === 'external') return spec.registry.address.split('/')[0];
   if (spec.registry.mode === 'manager') {
-    const m = await managerAddress(spec, { sshConfig: await clusterSshConfig(spec, env), env });
+    const m = await clusterManagerAddress(spec, env);
     return hostPort(m.ip, spec.registry.port);
   }
   return undefined;

@@ -28,7 +28,7 @@ describe('manifest list coverage', () => {
     const e = new PlatformNotCoveredError('10.0.0.1:5000/edgefaas/function:abc', [{ node: 'pi-2', platform: 'linux/arm/v7' }], ['linux/amd64']);
     expect(e.message).toBe(
       'image 10.0.0.1:5000/edgefaas/function:abc has no build for node pi-2 (linux/arm/v7); it has linux/amd64. ' +
-        'Nothing was deployed. Run: edgefaas images build --push (it builds every platform in cluster.yaml)',
+        'Nothing was deployed. Run: edgefaas images push (it builds every platform in cluster.yaml)',
     );
   });
 });

@@ -18,7 +18,7 @@ export class PlatformNotCoveredError extends Error {
     const who = missing.map((m) => `${m.node} (${m.platform})`).join(', ');
     super(
       `image ${image} has no build for node ${who}; it has ${available.join(', ') || 'none'}. ` +
-        `Nothing was deployed. Run: edgefaas images build --push (it builds every platform in cluster.yaml)`,
+        `Nothing was deployed. Run: edgefaas images push (it builds every platform in cluster.yaml)`,
     );
   }
 }
@@ -43,11 +43,20 @@ export function uncoveredNodes(entries: Array<Pick<ListEntry, 'platform'>>, node
   return missing;
 }
 
-/** Reads the image's manifest list from the registry and refuses, naming the node, when a node's platform is missing. */
-export async function checkCoverage(o: { registry: RegistryClient; repository: string; reference: string; nodes: NodeArch[] }): Promise<string[]> {
-  const image = `${o.registry.address}/${o.repository}:${o.reference}`;
+export class ImageNotFoundError extends Error {
+  override name = 'ImageNotFoundError';
+}
+
+/**
+ * Reads the image's manifest (list) from the registry and refuses, naming the node, when a node's
+ * platform is missing. Returns the platforms and the digest the reference resolves to now: what deploy pins.
+ */
+export async function coverage(o: { registry: RegistryClient; repository: string; reference: string; nodes: NodeArch[]; image?: string }): Promise<{ platforms: string[]; digest: string }> {
+  const image = o.image ?? `${o.registry.address}/${o.repository}${o.reference.startsWith('sha256:') ? '@' : ':'}${o.reference}`;
   const got = await o.registry.getManifest(o.repository, o.reference);
-  if (!got) throw new PlatformNotCoveredError(image, o.nodes.map((n) => ({ node: n.node, platform: n.arch })), []);
+  if (!got) {
+    throw new ImageNotFoundError(`image ${image} is not in registry ${o.registry.address} (no manifest ${o.repository}:${o.reference}); nothing was deployed. Push it first: edgefaas images push`);
+  }
   const m = got.manifest;
   let entries: Array<Pick<ListEntry, 'platform'>>;
   if ('manifests' in m) entries = m.manifests;
@@ -58,6 +67,9 @@ export async function checkCoverage(o: { registry: RegistryClient; repository: s
   }
   const missing = uncoveredNodes(entries, o.nodes);
   if (missing.length) throw new PlatformNotCoveredError(image, missing, platformsOf(entries));
-  return platformsOf(entries);
+  return { platforms: platformsOf(entries), digest: got.digest };
 }
 
+export async function checkCoverage(o: { registry: RegistryClient; repository: string; reference: string; nodes: NodeArch[] }): Promise<string[]> {
+  return (await coverage(o)).platforms;
+}

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient } from '../registry/client.ts';
+import { registryClientFor, type RegistryAccess } from './registry-access.ts';
 import { buildImages, debianBase, DEFAULT_BASE, DEFAULT_REPOSITORY, type BuildResult } from './build.ts';
 import { ImageDocker } from './docker.ts';
 import { platformString, type ImagePlatform } from './platforms.ts';
@@ -12,7 +13,7 @@ export interface ImagesRun {
   platforms: ImagePlatform[];
   /** An image for every platform, or "debian" for scripts/build-base's (the lab, CI). */
   base?: string;
-  registry?: string;
+  registry?: string | RegistryAccess;
   repository?: string;
   noCache?: boolean;
   /** The function folder (default: the repo's function/). */
@@ -48,15 +49,27 @@ export async function buildForPlatforms(o: ImagesRun): Promise<BuildResult> {
   });
 }
 
-/** edgefaas images push: the build (cached when nothing changed), then the registry. */
-export async function buildAndPush(o: ImagesRun & { registry: string }): Promise<{ built: BuildResult; list: PushedList }> {
+/** The repository images go to: edgefaas/function, under the registry's namespace when it has one. */
+export function repositoryIn(access: Pick<RegistryAccess, 'namespace'> | undefined, repository = DEFAULT_REPOSITORY): string {
+  return access?.namespace ? `${access.namespace}/${repository}` : repository;
+}
+
+/**
+ * edgefaas images push: the build (cached when nothing changed), then the registry: a host:port
+ * (plain HTTP on loopback, verified HTTPS elsewhere, no credentials) or the cluster's registry access.
+ */
+export async function buildAndPush(o: ImagesRun & { registry: string | RegistryAccess }): Promise<{ built: BuildResult; list: PushedList }> {
   const docker = o.docker ?? new ImageDocker();
+  const access = typeof o.registry === 'string' ? undefined : o.registry;
+  const registry = access ? registryClientFor(access) : new RegistryClient({ address: o.registry as string });
+  // Refused credentials are said before minutes of building.
+  if (access?.auth) await registry.login();
   const built = await buildForPlatforms({ ...o, docker });
   const list = await publishImages({
     built,
     docker,
-    registry: new RegistryClient({ address: o.registry }),
-    repository: o.repository ?? DEFAULT_REPOSITORY,
+    registry,
+    repository: o.repository ?? repositoryIn(access),
     blobCacheFile: join(cacheDir(o.env), 'blobs.json'),
     log: o.log,
   });

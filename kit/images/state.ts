@@ -28,20 +28,3 @@ export async function writePublished(cluster: string, p: PublishedImage, env: No
   await fs.mkdir(dirname(file), { recursive: true });
   await atomicWrite(file, JSON.stringify(p, null, 2) + '\n');
 }
-
-/** "10.0.0.2:5000/edgefaas/function:abc" -> registry, repository, reference (tag or digest). */
-export function splitImageRef(ref: string): { registry: string; repository: string; reference: string } {
-  const at = ref.indexOf('@');
-  const [name, reference] = at >= 0 ? [ref.slice(0, at), ref.slice(at + 1)] : splitTag(ref);
-  const slash = name.indexOf('/');
-  const first = slash >= 0 ? name.slice(0, slash) : '';
-  if (!first || !(first.includes(':') || first.includes('.') || first === 'localhost')) {
-    throw new Error(`image ${ref} names no registry host; expected HOST:PORT/edgefaas/function:TAG`);
-  }
-  return { registry: first, repository: name.slice(slash + 1), reference };
-}
-
-function splitTag(ref: string): [string, string] {
-  const colon = ref.lastIndexOf(':');
-  return colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
-}

@@ -17,7 +17,10 @@ export interface NodeAnswer {
   auth: NodeAuth;
 }
 
-export type RegistryAnswer = { mode: 'manager'; port: number } | { mode: 'external'; address: string } | { mode: 'none' };
+export type RegistryAnswer =
+  | { mode: 'manager'; port: number }
+  | { mode: 'external'; address: string; ca?: string; insecure?: boolean; username?: string; password?: SecretRef }
+  | { mode: 'none' };
 
 /** Everything `edgefaas init` asks (or reads from flags): plain values, no prompts. */
 export interface InitAnswers {

@@ -46,6 +46,46 @@ export const NodeSpec = z
   .strict();
 export type NodeSpec = z.infer<typeof NodeSpec>;
 
+/**
+ * Where images live. `manager`: a LAN registry `up` runs on the manager, basic auth on (credentials
+ * generated, 0600 on this machine, nodes logged in). `external`: one the user has, HTTPS verified
+ * (against `ca` when it is signed by a private CA, distributed to every node); `insecure: true`
+ * (plain HTTP or unchecked HTTPS, as Docker's insecure-registries) only when written here.
+ * Credentials: `username` + `password` (env or 0600 file), else `docker login`'s ~/.docker/config.json.
+ */
+export const Registry = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('manager'),
+      port: z.number().int().min(1).max(65535).default(5000),
+      auth: z.boolean().default(true),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('external'),
+      /** host[:port], optionally with a namespace images go under (ghcr.io/my-org). */
+      address: z
+        .string()
+        .trim()
+        .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?(\/[a-z0-9._-]+)*$/, 'expected HOST[:PORT][/NAMESPACE], e.g. registry.lan:5000 or ghcr.io/my-org'),
+      /** PEM file of the private CA that signed the registry's certificate. */
+      ca: z.string().min(1).optional(),
+      insecure: z.boolean().default(false),
+      username: z.string().min(1).optional(),
+      password: SecretRef.optional(),
+    })
+    .strict(),
+  z.object({ mode: z.literal('none') }).strict(),
+])
+  .superRefine((r, ctx) => {
+      if (r.mode !== 'external') return;
+      if (r.insecure && r.ca) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ca'], message: 'give ca (verified TLS) or insecure: true, not both' });
+      if (r.password && !r.username) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['username'], message: 'a password needs its username' });
+      if (r.username && !r.password) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['password'], message: `give where user ${r.username}'s password is: {env: VAR} or {file: PATH} (mode 0600)` });
+  });
+export type Registry = z.infer<typeof Registry>;
+
 export const FunctionSpec = z
   .object({
     name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
@@ -62,13 +102,7 @@ export const ClusterSpec = z
     name: z.string().min(1).default('edgefaas'),
     orchestrator: z.enum(['swarm', 'k3s']).default('swarm'),
     nodes: z.array(NodeSpec).min(1, 'list at least one node'),
-    registry: z
-      .discriminatedUnion('mode', [
-        z.object({ mode: z.literal('manager'), port: z.number().int().min(1).max(65535).default(5000) }).strict(),
-        z.object({ mode: z.literal('external'), address: hostOrIp }).strict(),
-        z.object({ mode: z.literal('none') }).strict(),
-      ])
-      .default({ mode: 'manager', port: 5000 }),
+    registry: Registry.default({ mode: 'manager', port: 5000, auth: true }),
     gateway: z
       .object({
         port: z.number().int().min(1).max(65535).default(8080),

@@ -63,7 +63,15 @@ export function clusterHeader(name: string): string {
 /** cluster.yaml's `openfaas:` section as a lab writes it (images this machine built, sideloaded by up). */
 export type LabOpenfaas = NonNullable<ClusterInput['openfaas']>;
 
-export function clusterYaml(layout: LabLayout, f: LabFiles, openfaas?: LabOpenfaas): string {
+/** Where the lab's existing registry is, with its CA and credentials (the password by file reference). */
+export interface LabRegistryRef {
+  address: string;
+  caFile: string;
+  username: string;
+  passwordFile: string;
+}
+
+export function clusterYaml(layout: LabLayout, f: LabFiles, openfaas?: LabOpenfaas, registry?: LabRegistryRef): string {
   const spec: ClusterInput = {
     version: 1,
     name: layout.name,
@@ -75,6 +83,9 @@ export function clusterYaml(layout: LabLayout, f: LabFiles, openfaas?: LabOpenfa
       sudoPassword: { file: f.passwordFile },
       role: i === 0 ? 'manager' : 'worker',
     })),
+    ...(registry
+      ? { registry: { mode: 'external' as const, address: registry.address, ca: registry.caFile, username: registry.username, password: { file: registry.passwordFile } } }
+      : {}),
     ssh: { knownHosts: f.knownHostsFile },
     ...(openfaas ? { openfaas } : {}),
   };

@@ -1,12 +1,13 @@
 import { promises as fs } from 'node:fs';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_CLUSTER_FILE } from '../inventory/load.ts';
 import { edgefaasHome } from '../ssh/paths.ts';
 import { docker, lines } from './docker-cli.ts';
 import { clusterYaml, ensureSecrets, exists, isLabClusterFile, labFiles, sshConfigSnippet, writeIfChanged, type LabFiles } from './files.ts';
 import { labOpenfaasSection } from './gateway/overrides.ts';
 import { ensureNodeImage } from './image.ts';
+import { ensureExistingRegistry, hasExistingRegistry, type ExistingRegistry } from './registry/existing.ts';
 import { HOSTS_FILE, editHostsFile, hostsBlock, labHostName, setHostsInContainer } from './hosts.ts';
 import { LAB_SUITES, type LabSuite } from './suite-base.ts';
 import { LAB_LABEL, LabError, checkLabName, labLayout, type LabLayout } from './names.ts';
@@ -18,6 +19,11 @@ export interface LabUpOptions {
   /** Pi-sized hosts: each host's CPU share (Docker's --cpus, e.g. 0.5) and memory (e.g. "1g", no swap beyond it). */
   cpus?: number;
   memory?: string;
+  /**
+   * `manager` (default): cluster.yaml asks up for the LAN registry. `external`: the lab also runs a
+   * registry host of its own (HTTPS from a private CA, basic auth) and cluster.yaml points at it.
+   */
+  registry?: 'manager' | 'external';
   /** Hosts on another Debian than bookworm, by node name (pi-2: trixie, with docker.io 26). */
   os?: Record<string, LabSuite>;
   /**
@@ -42,6 +48,8 @@ export interface LabInfo {
   clusterFile: string;
   files: LabFiles;
   nodes: Array<{ name: string; address: string; container: string; hostName: string }>;
+  /** The lab's existing registry, when it runs one. */
+  registry?: ExistingRegistry;
   /** False when `lab up` found everything already in place. */
   changed: boolean;
 }
@@ -278,15 +286,21 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     }),
   );
   changed ||= results.some((r) => r.touched);
+  let registry: ExistingRegistry | undefined;
+  if ((opts.registry ?? ((await hasExistingRegistry(layout)) ? 'external' : 'manager')) === 'external') {
+    const r = await ensureExistingRegistry(layout, join(f.dir, 'registry'), log);
+    registry = r.registry;
+    changed ||= r.changed;
+  }
   changed = (await editHostsFile(layout.name, block)) || changed;
   const known = results.flatMap((r) => r.keys).join('\n') + '\n';
   changed = (await writeIfChanged(f.knownHostsFile, known, 0o600)) || changed;
   changed = (await writeIfChanged(f.sshConfigFile, sshConfigSnippet(layout, f), 0o600)) || changed;
-  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f, openfaas), 0o644)) || changed;
+  changed = (await writeIfChanged(clusterFile, clusterYaml(layout, f, openfaas, registry), 0o644)) || changed;
   const nodes = layout.nodes.map(({ name, address, container }) => ({ name, address, container, hostName: labHostName(layout.name, name) }));
   const state = { name: layout.name, subnet: layout.subnet, clusterFile, nodes };
   changed = (await writeIfChanged(f.stateFile, JSON.stringify(state, null, 2) + '\n', 0o600)) || changed;
-  return { ...state, files: f, changed };
+  return { ...state, files: f, changed, ...(registry ? { registry } : {}) };
 }
 
 export interface LabDownResult {

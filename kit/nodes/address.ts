@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type SSHConfig from 'ssh-config';
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner } from '../plan/types.ts';
-import { endpointForNode } from '../ssh/target.ts';
+import { clusterSshConfig, endpointForNode } from '../ssh/target.ts';
 
 /**
  * One address per node, used everywhere: the swarm's advertise address, the registry every node
@@ -127,6 +127,24 @@ export function behindJumpMessage(m: ResolvedAddress, port: number): string {
 /** The first manager's address: where the LAN registry and the gateway run. */
 export function managerAddress(spec: Pick<ClusterSpec, 'nodes'>, o: ResolveOptions = {}): Promise<ResolvedAddress> {
   return resolvedAddress(spec.nodes.find((n) => n.role === 'manager')!, o);
+}
+
+const managerAddresses = new WeakMap<ClusterSpec, WeakMap<NodeJS.ProcessEnv, Promise<ResolvedAddress>>>();
+
+/**
+ * managerAddress with the cluster's ssh config, resolved once per loaded cluster.yaml and env: one
+ * command asks for it for the gateway URL, the gateway's stored credentials and each image's
+ * registry, and all of them must get the same address.
+ */
+export function clusterManagerAddress(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedAddress> {
+  let byEnv = managerAddresses.get(spec);
+  if (!byEnv) managerAddresses.set(spec, (byEnv = new WeakMap()));
+  let resolved = byEnv.get(env);
+  if (!resolved) {
+    resolved = clusterSshConfig(spec, env).then((sshConfig) => managerAddress(spec, { sshConfig, env }));
+    byEnv.set(env, resolved);
+  }
+  return resolved;
 }
 
 /**

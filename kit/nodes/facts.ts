@@ -176,6 +176,11 @@ function memoryOf(meminfo: string[], cgmem: string[]): NodeFacts['memory'] {
   return limit === undefined ? memory : { ...memory, cgroupLimitMB: limit };
 }
 
+/** Swarm state (its exit code is the command's), then after @@api the daemon's API range. */
+const DOCKER_PROBE =
+  `docker info --format '{{.Swarm.LocalNodeState}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{.Swarm.ControlAvailable}}'; rc=$?\n` +
+  `echo @@api; docker version --format '{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}' 2>/dev/null; exit $rc`;
+
 export function parseSwarm(line: string): NodeFacts['swarm'] {
   const [state = '', nodeId = '', clusterId = '', manager = ''] = line.trim().split('|');
   if (!state) return null;
@@ -194,15 +199,13 @@ export async function probeNode(runner: Runner, now: () => number = Date.now): P
   let swarm: NodeFacts['swarm'] = null;
   let dockerApi: DockerApiRange | null = null;
   if (facts.docker.running) {
-    const version = await runner
-      .exec(`docker version --format '{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}'`, { sudo: true, readOnly: true, timeoutMs: 15_000 })
-      .catch(() => undefined);
-    dockerApi = parseApiRange(version?.stdout);
-    // The docker socket is root's: ask through sudo (read-only).
-    const info = await runner
-      .exec(`docker info --format '{{.Swarm.LocalNodeState}}|{{.Swarm.NodeID}}|{{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}|{{.Swarm.ControlAvailable}}'`, { sudo: true, readOnly: true, timeoutMs: 15_000 })
-      .catch(() => undefined);
-    if (info && info.code === 0) swarm = parseSwarm(info.stdout);
+    // The docker socket is root's: ask through sudo (read-only), both questions in one command.
+    const docker = await runner.exec(DOCKER_PROBE, { sudo: true, readOnly: true, timeoutMs: 30_000 }).catch(() => undefined);
+    if (docker) {
+      const [info = '', version] = docker.stdout.split('@@api\n');
+      dockerApi = parseApiRange(version);
+      if (docker.code === 0) swarm = parseSwarm(info);
+    }
   }
   return { ...facts, clockSkewMs, swarm, dockerApi };
 }

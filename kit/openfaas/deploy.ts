@@ -19,6 +19,12 @@ export interface DeployRequest {
   gatewayUpstreamMs?: number;
   /** Runs before anything is sent: e.g. the manifest-list platform check. Throwing refuses the deploy. */
   preflight?: () => Promise<unknown>;
+  /**
+   * Per distinct image, after preflight and before anything is sent: what to deploy instead (the tag
+   * pinned to the digest it names now, so a later push to the tag changes nothing that runs) and the
+   * registryAuth (base64 user:password) nodes pull it with.
+   */
+  resolveImage?: (image: string) => Promise<{ image: string; registryAuth?: string }>;
   waitTimeoutMs?: number;
   pollMs?: number;
   smoke?: Record<string, SmokeTest | undefined>;
@@ -57,6 +63,15 @@ export async function deployStack(r: DeployRequest): Promise<DeployedFunction[]>
     return toDeployment(n, fn);
   });
   await r.preflight?.();
+  if (r.resolveImage) {
+    const resolved = new Map<string, { image: string; registryAuth?: string }>();
+    for (const image of new Set(deployments.map((d) => d.image))) resolved.set(image, await r.resolveImage(image));
+    for (const fd of deployments) {
+      const got = resolved.get(fd.image)!;
+      fd.image = got.image;
+      if (got.registryAuth) fd.registryAuth = got.registryAuth;
+    }
+  }
 
   const out: DeployedFunction[] = [];
   for (const fd of deployments) {
@@ -73,7 +88,7 @@ export async function deployStack(r: DeployRequest): Promise<DeployedFunction[]>
         if (e instanceof FunctionNotFoundError) return undefined;
         throw e;
       });
-      if (st && st.image === d.image && st.availableReplicas >= want) {
+      if (st && sameImage(st.image, d.image) && st.availableReplicas >= want) {
         d.availableReplicas = st.availableReplicas;
         break;
       }
@@ -95,6 +110,12 @@ export async function deployStack(r: DeployRequest): Promise<DeployedFunction[]>
     r.log?.(`${d.name}: ${smoke.name} -> ${top.label} ${top.score.toFixed(3)}`);
   }
   return out;
+}
+
+/** faas-swarm reports a service's image without its digest (measured): then the names must match. */
+export function sameImage(reported: string, deployed: string): boolean {
+  if (reported.includes('@')) return reported === deployed;
+  return reported === deployed.replace(/@sha256:[0-9a-f]{64}$/, '');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterSpec } from '../inventory/schema.ts';
 import { stackForCluster } from './functions.ts';
-import { memoryMiB, replicasThatFit, spreadFor, type NodeRoom } from './placement.ts';
+import { replicasThatFit, spreadFor, type NodeRoom } from './placement.ts';
+import { mebibytes as memoryMiB } from './sizing.ts';
 
 const nodes = [
   { name: 'pi-1', address: '10.0.0.11', role: 'manager' },

@@ -1,6 +1,5 @@
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
-import { doctor } from '../nodes/index.ts';
-import type { SshPool } from '../ssh/index.ts';
+import type { NodeReport } from '../nodes/index.ts';
 
 /** A node's room for function replicas, as deploy sees it before sending anything. */
 export interface NodeRoom {
@@ -20,14 +19,6 @@ export class PlacementError extends Error {
 /** Replicas whose memory request fits beside the node's own needs (a simple per-node memory check). */
 export function replicasThatFit(memoryMB: number, requestMB: number): number {
   return Math.max(0, Math.floor((memoryMB - NODE_RESERVE_MB) / requestMB));
-}
-
-/** "768Mi", "1Gi", "512m", "1g", bytes: MiB. */
-export function memoryMiB(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(v.trim());
-  if (!m) throw new PlacementError(`cannot read the memory size "${v}"`);
-  const unit = { '': 1 / 1024 ** 2, k: 1 / 1024, m: 1, g: 1024, t: 1024 ** 2 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Number(m[1]) * unit;
 }
 
 export interface Spread {
@@ -70,9 +61,8 @@ export function spreadFor(spec: Pick<ClusterSpec, 'scale'>, fn: FunctionSpec, ne
   return { min, max: Math.max(max, min), constraints: [...base, ...excluded], nodes: (holdsAll.length ? holdsAll : fits).map((r) => r.node) };
 }
 
-/** Each node's hostname and memory, read as doctor reads them; a node that does not answer fails the deploy. */
-export async function nodeRooms(spec: ClusterSpec, pool: SshPool): Promise<NodeRoom[]> {
-  const reports = await doctor(spec, pool);
+/** Each node's hostname and memory from doctor's reports; a node that did not answer fails the deploy. */
+export function nodeRooms(reports: NodeReport[]): NodeRoom[] {
   return reports.map((r) => {
     if (!r.facts) throw new PlacementError(`cannot read node ${r.node} (${r.address}) to place replicas: ${r.error ?? 'no answer'}; run: edgefaas doctor --node ${r.node}`);
     return { node: r.node, hostname: r.facts.hostname, memoryMB: r.facts.memory.totalMB };

@@ -106,14 +106,17 @@ function routeInvocations(services: Record<string, Service>, ipvs: boolean): voi
   }
 }
 
-/** Writes the rendered files on the manager and deploys them as stack "func". */
-export function deployStackSteps(stack: RenderedStack): Step[] {
+/**
+ * Writes the rendered files on the manager and deploys them as stack "func". `withRegistryAuth`: the
+ * manager's registry login goes with the services, so other nodes can pull images from the LAN registry.
+ */
+export function deployStackSteps(stack: RenderedStack, o: { withRegistryAuth?: boolean } = {}): Step[] {
   const files = Object.fromEntries(Object.entries(stack.files).map(([path, content]) => [`${STACK_DIR}/${path}`, content]));
   return [
     { title: `write the stack files to ${STACK_DIR}`, ...writeFilesStdin(files), sudo: true },
     {
       title: `deploy the OpenFaaS stack (${stack.services.join(', ')})`,
-      command: `cd ${STACK_DIR} && docker stack deploy --prune --compose-file openfaas.yml ${STACK_NAME}`,
+      command: `cd ${STACK_DIR} && docker stack deploy --prune${o.withRegistryAuth ? ' --with-registry-auth' : ''} --compose-file openfaas.yml ${STACK_NAME}`,
       sudo: true,
       timeoutMs: 5 * 60_000,
     },

@@ -1,8 +1,7 @@
 import { GatewayClient } from '../gateway/index.ts';
 import type { ClusterSpec } from '../inventory/schema.ts';
 import { GATEWAY_USER, gatewayKey, gatewayUrl, storedCredentials } from './credentials.ts';
-import { AddressError, behindJumpMessage, managerAddress } from '../nodes/address.ts';
-import { clusterSshConfig } from '../ssh/target.ts';
+import { AddressError, behindJumpMessage, clusterManagerAddress } from '../nodes/address.ts';
 
 /** The gateway URL: --gateway, then stack.yml's provider.gateway, then $OPENFAAS_URL, then cluster.yaml's manager (its resolved address). */
 export async function resolveGatewayUrl(o: { flag?: string; stack?: string; env?: NodeJS.ProcessEnv; spec?: ClusterSpec }): Promise<string> {
@@ -14,7 +13,7 @@ export async function resolveGatewayUrl(o: { flag?: string; stack?: string; env?
 
 /** The gateway at the first manager's address as this machine resolves it (what `up` printed). */
 export async function clusterGatewayUrl(spec: ClusterSpec, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const m = await managerAddress(spec, { sshConfig: await clusterSshConfig(spec, env), env });
+  const m = await clusterManagerAddress(spec, env);
   if (m.behindJump) throw new AddressError(behindJumpMessage(m, spec.gateway.port));
   return gatewayUrl(spec, m.ip);
 }

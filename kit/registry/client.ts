@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { HttpApiError } from '../http/api-error.ts';
 import { basicAuthorization, fetchFailureReason } from '../http/request.ts';
+import { fetchToken, parseChallenge, RegistryAuthError } from './auth.ts';
 
 export const MEDIA = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -34,10 +36,20 @@ export interface ManifestList {
   manifests: ListEntry[];
 }
 
+/**
+ * How to reach a registry: `verify` HTTPS with the system's CAs (plus `ca`), `insecure` as Docker's
+ * insecure-registries (HTTPS without checking the certificate, else plain HTTP), `none` plain HTTP.
+ */
+export type RegistryTls = 'verify' | 'insecure' | 'none';
+
 export interface RegistryClientOptions {
-  /** host:port as in image references, e.g. 10.99.0.11:5000; plain HTTP unless https is set. */
+  /** host:port as in image references, e.g. 10.99.0.11:5000. */
   address: string;
-  https?: boolean;
+  /** Default: plain HTTP on loopback (as Docker trusts 127.0.0.0/8), verified HTTPS anywhere else. */
+  tls?: RegistryTls;
+  /** PEM of a private CA the registry's certificate is signed by. */
+  ca?: string;
+  /** Sent only when the registry asks (Basic challenge, or to its token service for a Bearer one). */
   auth?: { username: string; password: string };
   fetch?: typeof globalThis.fetch;
   timeoutMs?: number;
@@ -55,19 +67,41 @@ export function sha256Digest(data: Buffer | string): string {
 /** A client for the registry HTTP API v2 (the parts a push and a platform check need). */
 export class RegistryClient {
   readonly address: string;
-  private readonly base: string;
   private readonly fetchFn: typeof globalThis.fetch;
+
+  private base: string;
+  private readonly tls: RegistryTls;
+  private fellBackToHttp = false;
+  /** What the registry asked for last: basic credentials, or a bearer token per scope. */
+  private authorization: string | undefined;
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.address = opts.address.replace(/\/+$/, '');
-    this.base = `${opts.https ? 'https' : 'http'}://${this.address}`;
-    this.fetchFn = opts.fetch ?? globalThis.fetch;
+    this.tls = opts.tls ?? defaultTls(this.address);
+    this.base = `${this.tls === 'none' ? 'http' : 'https'}://${this.address}`;
+    if (opts.fetch) this.fetchFn = opts.fetch;
+    else if (this.tls === 'none') this.fetchFn = globalThis.fetch;
+    else {
+      const dispatcher = new Agent({ connect: { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: this.tls === 'verify' } });
+      this.fetchFn = ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as typeof globalThis.fetch;
+    }
   }
 
-  /** GET /v2/: true when the registry answers as a v2 registry. */
+  /** The scheme and host the client talks to (https://... unless the registry is plain HTTP). */
+  get url(): string {
+    return this.base;
+  }
+
+  /** GET /v2/: true when the registry answers as a v2 registry (a 401 asking for a login counts). */
   async ping(): Promise<boolean> {
+    const res = await this.send('GET', '/v2/', {}, undefined);
+    return res.status === 200 || res.status === 401;
+  }
+
+  /** GET /v2/ with the credentials: throws a RegistryAuthError naming the registry when they are refused. */
+  async login(): Promise<void> {
     const res = await this.request('GET', '/v2/');
-    return res.status === 200;
+    if (res.status !== 200) throw this.fail(res, 'checking the login');
   }
 
   /** HEAD /v2/NAME/blobs/DIGEST */
@@ -131,11 +165,34 @@ export class RegistryClient {
     pathOrUrl: string,
     o: { body?: Buffer; headers?: Record<string, string> } = {},
   ): Promise<{ method: string; url: string; status: number; headers: Headers; body: Buffer }> {
+    let res = await this.send(method, pathOrUrl, o, this.authorization);
+    if (res.status !== 401) return res;
+    // Asked to authenticate: answer the challenge once, then retry (bodies are buffers, so resendable).
+    const challenge = parseChallenge(res.headers.get('www-authenticate'));
+    if (!challenge) return res;
+    const timeoutMs = this.opts.timeoutMs ?? 600_000;
+    if (challenge.scheme === 'basic') {
+      if (!this.opts.auth) throw this.loginNeeded(res);
+      this.authorization = basicAuthorization(this.opts.auth);
+    } else {
+      const token = await fetchToken({ registry: this.address, challenge, auth: this.opts.auth, fetch: this.fetchFn, timeoutMs: Math.min(timeoutMs, 60_000) });
+      this.authorization = `Bearer ${token}`;
+    }
+    res = await this.send(method, pathOrUrl, o, this.authorization);
+    if (res.status === 401) throw this.opts.auth ? this.refused(res) : this.loginNeeded(res);
+    return res;
+  }
+
+  private async send(
+    method: string,
+    pathOrUrl: string,
+    o: { body?: Buffer; headers?: Record<string, string> },
+    authorization: string | undefined,
+  ): Promise<{ method: string; url: string; status: number; headers: Headers; body: Buffer }> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    if (this.opts.auth) {
-      headers.Authorization = basicAuthorization(this.opts.auth);
-    }
+    // Credentials go only to the registry itself, never to a redirect's blob store.
+    if (authorization && new URL(url).host === new URL(this.base).host) headers.Authorization = authorization;
     const started = Date.now();
     let res: Response;
     try {
@@ -146,9 +203,18 @@ export class RegistryClient {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 600_000),
       });
     } catch (e) {
+      // Docker's insecure-registries: HTTPS without checks first, plain HTTP when HTTPS is not spoken.
+      if (this.tls === 'insecure' && !this.fellBackToHttp && url.startsWith('https://')) {
+        this.fellBackToHttp = true;
+        this.base = `http://${this.address}`;
+        return this.send(method, url.replace(/^https:/, 'http:'), o, authorization);
+      }
       const why = fetchFailureReason(e);
+      const tlsHint = /certificate|self.signed|CERT_|unable to verify/i.test(why)
+        ? `; its certificate is not trusted here: give the CA that signed it (registry.ca in cluster.yaml), or write registry.insecure: true to turn checks off`
+        : '; is it running? run: edgefaas status';
       throw new RegistryError(
-        `registry ${this.address} unreachable (${method} ${new URL(url).pathname}: ${why}); is it running? run: edgefaas status`,
+        `registry ${this.address} unreachable (${method} ${new URL(url).pathname}: ${why})${tlsHint}`,
         method, url, undefined, '', { cause: e },
       );
     }
@@ -157,12 +223,35 @@ export class RegistryClient {
     return { method, url, status: res.status, headers: res.headers, body };
   }
 
+  private loginNeeded(res: { status: number }): RegistryAuthError {
+    return new RegistryAuthError(
+      `registry ${this.address} wants a login (${res.status}) and no credentials were given for it; run: docker login ${this.address}, or set registry.username and registry.password in cluster.yaml`,
+      this.address,
+      res.status,
+    );
+  }
+
+  private refused(res: { status: number; body: Buffer }): RegistryAuthError {
+    const text = res.body.toString('utf8').trim().slice(0, 200);
+    return new RegistryAuthError(
+      `registry ${this.address} refused the credentials of user ${this.opts.auth!.username} (${res.status}${text ? `: ${text}` : ''}); check the user and password for ${this.address}`,
+      this.address,
+      res.status,
+    );
+  }
+
   private fail(res: { method: string; url: string; status: number; body: Buffer }, doing: string): RegistryError {
     const text = res.body.toString('utf8').trim().slice(0, 500);
-    const hint = res.status === 401 ? '; the registry wants a login' : '';
+    const hint = res.status === 403 ? `; user ${this.opts.auth?.username ?? '(anonymous)'} may not do this` : '';
     return new RegistryError(
       `registry ${this.address} answered ${res.status} while ${doing}${text ? `: ${text}` : ''}${hint}`,
       res.method, res.url, res.status, text,
     );
   }
+}
+
+/** Plain HTTP on loopback (as Docker trusts 127.0.0.0/8), verified HTTPS anywhere else. */
+export function defaultTls(address: string): RegistryTls {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) ? 'none' : 'verify';
 }

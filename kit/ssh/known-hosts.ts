@@ -108,9 +108,17 @@ async function readEntries(file: string, name: string): Promise<Entry[]> {
   return parse(text).filter((e) => matches(e.hosts, name));
 }
 
+/** The entries for `name` in each file, the kit's own first. Read afresh each time: another connection may have just recorded a key. */
+function entriesByFile(files: KnownHostsFiles, name: string): Promise<Array<{ file: string; entries: Entry[] }>> {
+  return Promise.all([files.own, ...files.extra].map(async (file) => ({ file, entries: await readEntries(file, name) })));
+}
+
+async function allEntries(files: KnownHostsFiles, name: string): Promise<Entry[]> {
+  return (await entriesByFile(files, name)).flatMap((f) => f.entries);
+}
+
 export async function checkHostKey(files: KnownHostsFiles, name: string, keyBlob: Buffer): Promise<HostKeyVerdict> {
-  const all = [files.own, ...files.extra];
-  const byFile = await Promise.all(all.map(async (file) => ({ file, entries: await readEntries(file, name) })));
+  const byFile = await entriesByFile(files, name);
   const revokedIn = byFile.filter((f) => f.entries.some((e) => e.marker === 'revoked' && e.blob.equals(keyBlob))).map((f) => f.file);
   if (revokedIn.length) return { status: 'revoked', files: revokedIn };
   const type = family(keyType(keyBlob));
@@ -138,7 +146,7 @@ const ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384',
  * first, so a host known by its ECDSA key is asked for that key, not for one it has never shown.
  */
 export async function hostKeyAlgorithms(files: KnownHostsFiles, name: string): Promise<string[]> {
-  const entries = (await Promise.all([files.own, ...files.extra].map((f) => readEntries(f, name)))).flat().filter((e) => !e.marker);
+  const entries = (await allEntries(files, name)).filter((e) => !e.marker);
   const known = new Set(entries.map((e) => family(e.type)));
   const first = ALGORITHMS.filter((a) => known.has(family(a)));
   return [...first, ...ALGORITHMS.filter((a) => !first.includes(a))];
@@ -146,7 +154,7 @@ export async function hostKeyAlgorithms(files: KnownHostsFiles, name: string): P
 
 /** Which of the host's keys no file knows yet (for UpdateHostKeys). */
 export async function unknownKeys(files: KnownHostsFiles, name: string, keys: Buffer[]): Promise<Buffer[]> {
-  const entries = (await Promise.all([files.own, ...files.extra].map((f) => readEntries(f, name)))).flat();
+  const entries = await allEntries(files, name);
   if (entries.some((e) => e.marker === 'revoked' && keys.some((k) => k.equals(e.blob)))) return [];
   return keys.filter((k) => !entries.some((e) => e.blob.equals(k)));
 }

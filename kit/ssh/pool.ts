@@ -44,6 +44,7 @@ export class SshPool {
   private readonly env: NodeJS.ProcessEnv;
   private readonly runners = new Map<string, Promise<SshRunner>>();
   private sshConfig?: Promise<SSHConfig | undefined>;
+  private jumpCreds?: Promise<Credentials>;
 
   constructor(private readonly o: SshPoolOptions = {}) {
     this.redactor = o.redactor ?? new Redactor();
@@ -80,7 +81,7 @@ export class SshPool {
    * What a ProxyJump hop is offered, as ssh offers it: the agent, then the default key files (its
    * own IdentityFiles from ssh config are added per hop). Never the node's key, password or sudo password.
    */
-  private async jumpCredentials(): Promise<Credentials> {
+  private async readJumpCredentials(): Promise<Credentials> {
     const defaults: string[] = [];
     for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
       const path = join(userHome(this.env), '.ssh', name);
@@ -101,7 +102,8 @@ export class SshPool {
       credentials: creds,
       knownHosts: { own: this.knownHostsFile, extra: [join(userHome(this.env), '.ssh', 'known_hosts')] },
       timeoutMs: this.o.timeoutMs ?? 15_000,
-      jumpCredentials: await this.jumpCredentials(),
+      // The same for every node: looked up once per pool.
+      jumpCredentials: await (this.jumpCreds ??= this.readJumpCredentials()),
       acceptChangedHostKey: (ep, jump) =>
         jump
           ? [ep.alias, ep.host, `${ep.host}:${ep.port}`].some((h) => h !== undefined && !!this.o.acceptChangedJumpHostKey?.includes(h))

@@ -9,23 +9,25 @@ const MASK = '***';
  */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** Longest first, so a secret containing another is masked whole; rebuilt only when a secret is added. */
+  private ordered: string[] = [];
+  private orderedBytes: Buffer[] = [];
 
   add(secret: string | undefined): void {
     // Very short values would blank out ordinary words; such secrets are refused elsewhere.
     if (!secret || secret.length < 4) return;
+    const size = this.secrets.size;
     this.secrets.add(secret);
     // The same secret as it appears inside a JSON string ("a\"b", "c\\d").
     this.secrets.add(JSON.stringify(secret).slice(1, -1));
-  }
-
-  /** Longest first, so a secret containing another is masked whole. */
-  private ordered(): string[] {
-    return [...this.secrets].sort((a, b) => b.length - a.length);
+    if (this.secrets.size === size) return;
+    this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    this.orderedBytes = this.ordered.map((s) => Buffer.from(s, 'utf8'));
   }
 
   redact(text: string): string {
     let out = text;
-    for (const s of this.ordered()) out = out.split(s).join(MASK);
+    for (const s of this.ordered) out = out.split(s).join(MASK);
     return out;
   }
 
@@ -47,9 +49,9 @@ export class Redactor {
     return new RedactingStream(this, markers);
   }
 
-  /** For RedactingStream: the byte forms of the secrets. */
-  secretBytes(): Buffer[] {
-    return this.ordered().map((s) => Buffer.from(s, 'utf8'));
+  /** For RedactingStream: the byte forms of the secrets, longest first. */
+  secretBytes(): readonly Buffer[] {
+    return this.orderedBytes;
   }
 }
 
@@ -61,18 +63,23 @@ export class Redactor {
 export class RedactingStream {
   private pending: Buffer = Buffer.alloc(0);
   private readonly decoder = new StringDecoder('utf8');
+  private readonly markers: Buffer[];
 
   /** `markers`: text that is never held back when a chunk ends with it (e.g. a prompt waiting for an answer). */
   constructor(
     private readonly r: Redactor,
-    private readonly markers: string[] = [],
-  ) {}
+    markers: string[] = [],
+  ) {
+    this.markers = markers.map((m) => Buffer.from(m, 'utf8'));
+  }
 
   push(chunk: Buffer | string): string {
-    this.pending = Buffer.concat([this.pending, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk]);
     const secrets = this.r.secretBytes();
+    // Secrets are only ever added, so with none there is nothing held back either.
+    if (!secrets.length) return this.decoder.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    this.pending = Buffer.concat([this.pending, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk]);
     const masked = mask(this.pending, secrets);
-    const hold = this.markers.some((m) => masked.toString('utf8').endsWith(m)) ? 0 : heldTail(masked, secrets);
+    const hold = this.markers.some((m) => endsWith(masked, m)) ? 0 : heldTail(masked, secrets);
     this.pending = masked.subarray(masked.length - hold);
     return this.decoder.write(masked.subarray(0, masked.length - hold));
   }
@@ -84,14 +91,20 @@ export class RedactingStream {
   }
 }
 
-function mask(buf: Buffer, secrets: Buffer[]): Buffer {
+const MASK_BYTES = Buffer.from(MASK);
+
+function endsWith(buf: Buffer, tail: Buffer): boolean {
+  return buf.length >= tail.length && buf.subarray(buf.length - tail.length).equals(tail);
+}
+
+function mask(buf: Buffer, secrets: readonly Buffer[]): Buffer {
   let out = buf;
   for (const s of secrets) {
     if (out.indexOf(s) < 0) continue;
     const parts: Buffer[] = [];
     let from = 0;
     for (let at = out.indexOf(s); at >= 0; at = out.indexOf(s, from)) {
-      parts.push(out.subarray(from, at), Buffer.from(MASK));
+      parts.push(out.subarray(from, at), MASK_BYTES);
       from = at + s.length;
     }
     parts.push(out.subarray(from));
@@ -101,12 +114,13 @@ function mask(buf: Buffer, secrets: Buffer[]): Buffer {
 }
 
 /** How many bytes at the end of buf are a proper prefix of some secret. */
-function heldTail(buf: Buffer, secrets: Buffer[]): number {
+function heldTail(buf: Buffer, secrets: readonly Buffer[]): number {
   let hold = 0;
   for (const s of secrets) {
-    for (let n = Math.min(s.length - 1, buf.length); n > hold; n--) {
-      if (buf.subarray(buf.length - n).equals(s.subarray(0, n))) {
-        hold = n;
+    // Earliest start first (the longest prefix); only where the secret's first byte is.
+    for (let at = buf.indexOf(s[0]!, Math.max(0, buf.length - s.length + 1)); at >= 0 && buf.length - at > hold; at = buf.indexOf(s[0]!, at + 1)) {
+      if (buf.subarray(at).equals(s.subarray(0, buf.length - at))) {
+        hold = buf.length - at;
         break;
       }
     }

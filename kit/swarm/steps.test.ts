@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
-import { registryServiceStep } from './registry.ts';
+import { createHtpasswdSecretStep, htpasswdLine, registryCaStep, registryLoginStep, registryServiceStep } from './registry.ts';
 
 describe('swarm steps', () => {
   it('inits with the advertise address from cluster.yaml', () => {
@@ -43,15 +43,38 @@ describe('swarm steps', () => {
   });
 
   it('runs the registry in host mode with dnsrr where there is no IPVS', () => {
-    expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: false }).command).toBe(
+    expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: false, auth: false }).command).toBe(
       "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5000,target=5000,mode=host --endpoint-mode dnsrr ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',
     );
   });
 
+  it('turns on basic auth on the LAN registry from a Swarm secret, and logs in with the password on stdin only', () => {
+    expect(registryServiceStep({ image: 'registry:2.8.3', port: 5000, ipvs: true, auth: true }).command).toBe(
+      "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
+        '--publish published=5000,target=5000 --mount type=volume,source=edgefaas-registry,target=/var/lib/registry ' +
+        '--secret edgefaas-registry-htpasswd --env REGISTRY_AUTH=htpasswd --env REGISTRY_AUTH_HTPASSWD_REALM=edgefaas ' +
+        '--env REGISTRY_AUTH_HTPASSWD_PATH=/run/secrets/edgefaas-registry-htpasswd --restart-condition any registry:2.8.3',
+    );
+    const login = registryLoginStep('10.0.0.11:5000', 'edgefaas', 'pa55-word');
+    expect(login.command).toBe("docker login --username edgefaas --password-stdin 10.0.0.11:5000 >/dev/null");
+    expect(login.command).not.toContain('pa55-word');
+    expect(login.stdin).toBe('pa55-word');
+    const secret = createHtpasswdSecretStep(htpasswdLine('edgefaas', 'pa55-word'));
+    expect(secret.command).toBe('docker secret create --label edgefaas.owned=true edgefaas-registry-htpasswd - >/dev/null');
+    expect(secret.stdin).toMatch(/^edgefaas:\$2[aby]\$10\$.{53}\n$/);
+  });
+
+  it('puts a private CA where dockerd looks for it, from stdin', () => {
+    const step = registryCaStep('registry.lan:5443', '-----BEGIN CERTIFICATE-----\n');
+    expect(step.command).toContain("install -d -m 755 /etc/docker/certs.d/registry.lan:5443");
+    expect(step.command).toContain("mv /etc/docker/certs.d/registry.lan:5443/ca.crt.edgefaas-new /etc/docker/certs.d/registry.lan:5443/ca.crt");
+    expect(step.stdin).toBe('-----BEGIN CERTIFICATE-----\n');
+  });
+
   it('uses the routing mesh for the registry where IPVS is there', () => {
-    expect(registryServiceStep({ image: 'registry:2.8.3', port: 5001, ipvs: true }).command).toBe(
+    expect(registryServiceStep({ image: 'registry:2.8.3', port: 5001, ipvs: true, auth: false }).command).toBe(
       "docker service create --detach --no-resolve-image --name edgefaas-registry --label edgefaas.owned=true --constraint 'node.labels.edgefaas.gateway == true' " +
         '--publish published=5001,target=5000 ' +
         '--mount type=volume,source=edgefaas-registry,target=/var/lib/registry --restart-condition any registry:2.8.3',

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { swarmUp, type UpProgress } from './up.ts';
 interface FakeNode { name: string; arch: string; docker: boolean; running: boolean; swarm: 'inactive' | 'active'; nodeId: string; manager: boolean }
 const TOKENS = { worker: 'SWMTKN-1-fake-worker-token', manager: 'SWMTKN-1-fake-manager-token' };
 
-function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, string> = {}) {
+function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, string> = {}, commands: Array<{ node: string; command: string; stdin?: string }> = []) {
   const leader = () => nodes.find((n) => n.manager && n.swarm === 'active');
   const probe = (n: FakeNode) =>
     [
@@ -30,6 +30,7 @@ function fakeCluster(nodes: FakeNode[], events: string[], names: Record<string, 
     node: node.name,
     async exec(command: string, o: ExecOptions = {}): Promise<ExecResult> {
       const ok = (stdout = ''): ExecResult => ({ stdout, stderr: '', code: 0, ms: 1 });
+      commands.push({ node: node.name, command, stdin: o.stdin });
       if (command.includes('echo "arch=$(uname -m)"')) return ok(probe(node));
       if (command.includes('getent ahosts')) return ok([...command.matchAll(/echo "@@([^"]+)"/g)].map(([, h]) => `@@${h}\n${names[h!] ?? ''}`).join('\n'));
       if (command.includes('apt-get install')) node.docker = true;
@@ -62,17 +63,19 @@ const fakeFetch = (async (url: string | URL) =>
 let dir: string | undefined;
 afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
 });
 
 /** What `getent ahosts` prints on the manager, per name. */
 const ON_MANAGER: Record<string, string> = { 'pi-1.lan': '127.0.1.1 STREAM pi-1.lan\n10.0.0.1 STREAM\n', 'pi-2.lan': '10.0.0.2 STREAM pi-2.lan\n' };
 
-async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; address?: string }>, fakes: FakeNode[], progress?: UpProgress) {
-  dir = await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
-  const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: n.address ?? `10.0.0.${i + 1}` })) });
+async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; address?: string }>, fakes: FakeNode[], progress?: UpProgress, registry?: unknown) {
+  dir ??= await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
+  const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: n.address ?? `10.0.0.${i + 1}` })), ...(registry ? { registry } : {}) });
   const events: string[] = [];
   const log: string[] = [];
-  const runnerFor = fakeCluster(fakes, events, ON_MANAGER);
+  const commands: Array<{ node: string; command: string; stdin?: string }> = [];
+  const runnerFor = fakeCluster(fakes, events, ON_MANAGER, commands);
   const result = await swarmUp({
     spec,
     runner: async (n) => runnerFor(fakes.find((f) => f.name === n.name)!),
@@ -83,7 +86,7 @@ async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; a
     progress,
     resolve: { lookup: async (h) => ({ 'pi-1.lan': ['10.0.0.1'], 'pi-2.lan': ['10.0.0.2'] })[h] ?? [] },
   });
-  return { result, events, log };
+  return { result, events, log, commands };
 }
 
 describe('swarmUp orchestration', () => {
@@ -134,6 +137,42 @@ describe('swarmUp orchestration', () => {
     expect(result.nodes.filter((n) => n.node !== 'w2').every((n) => n.ok)).toBe(true);
   });
 
+  it('trusts an existing TLS registry through its CA on every node, never as insecure, and sends no password anywhere', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
+    const ca = join(dir, 'ca.crt');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+    await writeFile(ca, pem);
+    const registry = { mode: 'external', address: 'registry.lan:5443', ca, username: 'ci', password: { env: 'REG_PASS_UNUSED' } };
+    const { result, commands } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }], [bare('m1'), bare('w1')], undefined, registry);
+    expect(result.ok).toBe(true);
+    for (const node of ['m1', 'w1']) {
+      const trust = commands.filter((c) => c.node === node && c.command.includes('/etc/docker/certs.d/registry.lan:5443/ca.crt.edgefaas-new'));
+      expect(trust.map((c) => c.stdin)).toEqual([pem]);
+      const merge = commands.find((c) => c.node === node && c.command.includes('daemon.json.edgefaas-new'))!;
+      expect(merge.command).not.toContain('registry.lan:5443');
+    }
+    expect(commands.some((c) => c.command.startsWith('docker login'))).toBe(false);
+  });
+
+  it("logs every node's root in to the LAN registry with the generated password on stdin, after its htpasswd secret and the service with auth", async () => {
+    const { result, commands } = await up([{ name: 'm1', role: 'manager' }, { name: 'w1', role: 'worker' }], [bare('m1'), bare('w1')]);
+    expect(result.ok).toBe(true);
+    const password = (await readFile(join(dir!, 'registry-password'), 'utf8')).trim();
+    expect(password).toMatch(/^[0-9a-f]{64}$/);
+    expect((await stat(join(dir!, 'registry-password'))).mode & 0o777).toBe(0o600);
+    const m1 = commands.filter((c) => c.node === 'm1').map((c) => c.command);
+    const secretAt = m1.findIndex((c) => c.startsWith('docker secret create --label edgefaas.owned=true edgefaas-registry-htpasswd -'));
+    const serviceAt = m1.findIndex((c) => c.includes('--name edgefaas-registry') && c.includes('--secret edgefaas-registry-htpasswd'));
+    expect(secretAt).toBeGreaterThanOrEqual(0);
+    expect(serviceAt).toBeGreaterThan(secretAt);
+    for (const node of ['m1', 'w1']) {
+      const logins = commands.filter((c) => c.node === node && c.command.startsWith('docker login'));
+      expect(logins.map((c) => [c.command, c.stdin])).toEqual([['docker login --username edgefaas --password-stdin 10.0.0.1:5000 >/dev/null', password]]);
+    }
+    expect(commands.every((c) => !c.command.includes(password))).toBe(true);
+    expect(m1.find((c) => c.includes('docker stack deploy'))).toContain('--with-registry-auth');
+  });
+
   it('reports every node unchanged on a second run', async () => {
     const fakes = [bare('m1'), bare('w1')];
     const nodes = [{ name: 'm1', role: 'manager' as const }, { name: 'w1', role: 'worker' as const }];
@@ -164,8 +203,9 @@ describe('swarmUp orchestration', () => {
     ]);
     expect(of('w1')).toContain('start install docker.io');
     expect(of('w1')).toContain('changed join the swarm as worker (manager 10.0.0.1)');
-    // Labels run on the manager but are w1's row.
-    expect(of('w1').at(-1)).toMatch(/^changed label /);
+    // Labels run on the manager but are w1's row; then root on w1 logs in to the LAN registry.
+    expect(of('w1').at(-3)).toMatch(/^changed label /);
+    expect(of('w1').slice(-2)).toEqual(['start log in to registry 10.0.0.1:5000 as edgefaas', 'changed log in to registry 10.0.0.1:5000 as edgefaas']);
     expect(of('m1')).toContain('changed generate the gateway password');
     expect(of('m1').slice(-2)).toEqual(['start wait for the gateway to answer', 'unchanged wait for the gateway to answer']);
     expect(of('w2')).toEqual([

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { BasicAuth } from '../http/request.ts';
+import { LAN_REGISTRY_USER, readRegistryCa } from '../images/registry-access.ts';
 import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
@@ -8,7 +12,10 @@ import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
 import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { checkManagerCount, membershipOf } from './membership.ts';
 import { labelStep, parseJoinTokens, promoteStep, readJoinTokensStep, swarmInitStep, swarmJoinStep } from './steps.ts';
-import { REGISTRY_SERVICE, registryServiceStep, waitForRegistryStep } from './registry.ts';
+import {
+  createHtpasswdSecretStep, htpasswdLine, parseRegistryTrust, REGISTRY_HTPASSWD_SECRET, REGISTRY_SERVICE, registryAddAuthStep, registryCaStep,
+  registryLoginStep, registryServiceStep, registryTrustProbeStep, waitForRegistryStep,
+} from './registry.ts';
 import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
 import { execSteps } from './exec.ts';
@@ -27,6 +34,8 @@ export interface SwarmUpDeps {
   /** Progress, one line per step: titles only, never commands' stdin. */
   log(line: string): void;
   passwordFile: string;
+  /** The LAN registry's password (0600); default: registry-password beside passwordFile. */
+  registryPasswordFile?: string;
   fetch?: typeof globalThis.fetch;
   sideload?(images: string[], runner: Runner): Promise<void>;
   gatewayWaitMs?: number;
@@ -176,7 +185,18 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const gatewayAt = gatewayUrl(spec, addrOf(gw));
   const registryPort = spec.registry.mode === 'manager' ? spec.registry.port : 0;
   const registryAddr =
-    spec.registry.mode === 'manager' ? hostPort(addrOf(gw), spec.registry.port) : spec.registry.mode === 'external' ? spec.registry.address : undefined;
+    spec.registry.mode === 'manager' ? hostPort(addrOf(gw), spec.registry.port) : spec.registry.mode === 'external' ? spec.registry.address.split('/')[0] : undefined;
+
+  // The registry as every node must see it: the LAN one plain HTTP (insecure-registries) with basic
+  // auth, an external one over verified HTTPS (its private CA in certs.d) unless cluster.yaml says insecure.
+  const lan = spec.registry.mode === 'manager' ? spec.registry : undefined;
+  const external = spec.registry.mode === 'external' ? spec.registry : undefined;
+  const externalCa = external?.ca ? await readRegistryCa(external.ca) : undefined;
+  const insecureRegistries = registryAddr && (lan || external?.insecure) ? [registryAddr] : [];
+  let lanLoginReady!: (login: BasicAuth | undefined) => void;
+  const lanLogin = new Promise<BasicAuth | undefined>((r) => (lanLoginReady = r));
+  const registryPasswordFile = d.registryPasswordFile ?? join(dirname(d.passwordFile), 'registry-password');
+  if (!lan?.auth) lanLoginReady(undefined);
 
   const ipvs = alive().every((s) => s.facts!.ipvs);
   if (!ipvs) {
@@ -186,13 +206,27 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   // Docker on one node: install where missing, merge daemon.json, start, docker group.
   const dockerOn = async (s: NodeState) => {
-    const plan = dockerPlan(s.spec.name, s.facts!, { insecureRegistries: registryAddr ? [registryAddr] : [] }, { state: s.own!.state, registryConfig: s.own!.registryConfig });
+    const plan = dockerPlan(s.spec.name, s.facts!, { insecureRegistries }, { state: s.own!.state, registryConfig: s.own!.registryConfig });
     const steps = plan.steps;
-    if (!steps.length) return right(s, 'Docker installed, configured and running');
-    await run(s, steps);
-    if (plan.state) s.own!.state = plan.state;
-    if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
-    else await probe(s);
+    if (!steps.length) right(s, 'Docker installed, configured and running');
+    else {
+      await run(s, steps);
+      if (plan.state) s.own!.state = plan.state;
+      if (d.dryRun) s.facts = { ...s.facts!, dockerInstalled: true, dockerRunning: true };
+      else await probe(s);
+    }
+    if (externalCa) await registryTrustOn(s, { ca: externalCa.pem });
+  };
+  /** The registry's CA in certs.d and root's docker login, each only where it is not already so. */
+  const registryTrustOn = async (s: NodeState, want: { ca?: string; login?: BasicAuth }) => {
+    const expected = want.login ? Buffer.from(`${want.login.username}:${want.login.password}`).toString('base64') : '';
+    const [out] = await run(s, [{ ...registryTrustProbeStep(registryAddr!), stdin: expected }]);
+    const have = parseRegistryTrust(out ?? '');
+    const steps: Step[] = [];
+    if (want.ca && have.caSha256 !== createHash('sha256').update(want.ca).digest('hex')) steps.push(registryCaStep(registryAddr!, want.ca));
+    if (want.login && !have.loggedIn) steps.push(registryLoginStep(registryAddr!, want.login.username, want.login.password));
+    if (steps.length) await run(s, steps);
+    else right(s, want.login ? `logged in to registry ${registryAddr}` : `registry ${registryAddr} CA trusted`);
   };
   const labelsFor = (s: NodeState): Step[] => {
     const id = s.facts!.swarm.nodeId || `<swarm node id of ${s.spec.name}>`;
@@ -233,7 +267,10 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   const managerChain = async () => {
     try {
-      if (gw.error) throw gw.error;
+      if (gw.error) {
+        lanLoginReady(undefined);
+        throw gw.error;
+      }
       await dockerOn(gw);
       const f = gw.facts!;
       if (verdict.kind === 'none') {
@@ -250,13 +287,52 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
     } catch (e) {
       fail(gw, e);
       swarmReady(false);
+      lanLoginReady(undefined);
       return;
     }
     try {
       await openfaasOnManager();
     } catch (e) {
       fail(gw, e);
+    } finally {
+      lanLoginReady(undefined);
     }
+  };
+
+  /** The LAN registry's password: generated once, 0600 here, an htpasswd Swarm secret there. */
+  const lanRegistryPassword = async (secrets: string[]): Promise<string> => {
+    let password = await readGatewayPassword(registryPasswordFile);
+    if (password !== undefined) return password;
+    if (secrets.includes(REGISTRY_HTPASSWD_SECRET)) {
+      throw new UpError(
+        `the swarm on ${gw.spec.name} has secret ${REGISTRY_HTPASSWD_SECRET} but this machine has no ${registryPasswordFile}; copy it (mode 0600) from the machine that ran up first, or run: edgefaas down, then edgefaas up`,
+      );
+    }
+    password = generatePassword();
+    if (!d.dryRun) await storeGatewayPassword(registryPasswordFile, password);
+    d.log(d.dryRun ? `a LAN registry password would be generated and stored in ${registryPasswordFile} (0600)` : `LAN registry password generated, stored in ${registryPasswordFile} (0600)`);
+    return password;
+  };
+
+  const lanRegistryOnManager = async (services: string[], secrets: string[]) => {
+    if (!lan) return;
+    const login = lan.auth ? { username: LAN_REGISTRY_USER, password: await lanRegistryPassword(secrets) } : undefined;
+    const secretSteps = login && !secrets.includes(REGISTRY_HTPASSWD_SECRET) ? [createHtpasswdSecretStep(htpasswdLine(login.username, login.password))] : [];
+    if (!services.includes(REGISTRY_SERVICE)) {
+      const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
+      await run(gw, [...secretSteps, registryServiceStep({ image, port: registryPort, ipvs, auth: lan.auth })]);
+      await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, REGISTRY_SERVICE])] }, `service ${REGISTRY_SERVICE}`);
+      await run(gw, [waitForRegistryStep(registryPort)]);
+    } else {
+      const [out] = lan.auth ? await run(gw, [registryTrustProbeStep(registryAddr!)]) : [''];
+      if (lan.auth && !parseRegistryTrust(out ?? '').serviceAuth) await run(gw, [...secretSteps, registryAddAuthStep(), waitForRegistryStep(registryPort)]);
+      else {
+        if (secretSteps.length) await run(gw, secretSteps);
+        right(gw, 'LAN registry service');
+      }
+    }
+    lanLoginReady(login);
+    if (login) await registryTrustOn(gw, { login });
   };
 
   const workerChain = async (s: NodeState) => {
@@ -281,6 +357,8 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
         await run(gw, [promoteStep(m.swarmNodeId, s.spec.name, s.spec.role)], s);
       } else right(s, `in the swarm as ${s.spec.role}`);
       await labels(s);
+      const login = await lanLogin;
+      if (login) await registryTrustOn(s, { login });
     } catch (e) {
       fail(s, e);
     }
@@ -302,12 +380,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       d.progress?.done(gw.spec.name, title, 'changed');
     }
     const services = gw.facts!.manager?.services.map((x) => x.name) ?? [];
-    if (spec.registry.mode === 'manager' && !services.includes(REGISTRY_SERVICE)) {
-      const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
-      await run(gw, [registryServiceStep({ image, port: registryPort, ipvs })]);
-      await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, REGISTRY_SERVICE])] }, `service ${REGISTRY_SERVICE}`);
-      await run(gw, [waitForRegistryStep(registryPort)]);
-    } else if (spec.registry.mode === 'manager') right(gw, 'LAN registry service');
+    await lanRegistryOnManager(services, gw.facts!.manager?.secrets ?? []);
     // Images named for the LAN registry go into it, so any node can pull them.
     const pushable = loaded.filter((i) => registryAddr && i.startsWith(`${registryAddr}/`));
     if (pushable.length) {
@@ -351,7 +424,7 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       dockerApiVersion: providerApi?.version,
     });
     if (gw.facts!.manager?.stackHash !== stack.hash || !services.includes(`${STACK_NAME}_gateway`)) {
-      await run(gw, deployStackSteps(stack));
+      await run(gw, deployStackSteps(stack, { withRegistryAuth: Boolean(lan?.auth) }));
       const stackServices = stack.services.map((n) => `${STACK_NAME}_${n}`);
       await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, ...stackServices])] }, `stack ${STACK_NAME}`);
     } else right(gw, 'OpenFaaS stack');

@@ -98,6 +98,10 @@ describe('edgefaas init wizard', () => {
     await answer(/Orchestrator/, '', 'Down');
     await answer(/Image registry/, '', 'Down');
     await answer(/Registry address/, '127.0.0.1:5999');
+    await answer(/CA certificate of its TLS/, '');
+    await answer(/Registry credentials/, '', 'Down'); // docker login's, [type them now]
+    await answer(/Registry user/, 'ci');
+    await answer(/Password for ci at 127\.0\.0\.1:5999/, 'reg-s3cret');
     await answer(/Functions/, '', 'Down', 'Down');
     await answer(/at least \(com\.openfaas\.scale\.min\)/, '2');
     await answer(/at most \(com\.openfaas\.scale\.max\)/, '4');
@@ -111,12 +115,19 @@ describe('edgefaas init wizard', () => {
     const end = await t.waitFor(/\[exit \d+\]/);
     expect(end).toContain('[exit 0]');
     expect(end).not.toContain('s3cret-pw');
+    expect(end).not.toContain('reg-s3cret');
 
     const fromWizard = await fs.readFile(join(home, 'cluster.yaml'), 'utf8');
     expect(fromWizard).not.toContain('s3cret-pw');
     const secretPath = join(home, '.edgefaas', 'lab', 'secrets', 'pi-3-password');
     expect(await fs.readFile(secretPath, 'utf8')).toBe('s3cret-pw');
     expect((await fs.stat(secretPath)).mode & 0o777).toBe(0o600);
+    // The registry password, given once, kept 0600 and referenced by file from cluster.yaml.
+    expect(fromWizard).not.toContain('reg-s3cret');
+    const regSecret = join(home, '.edgefaas', 'lab', 'secrets', 'registry-password');
+    expect(await fs.readFile(regSecret, 'utf8')).toBe('reg-s3cret');
+    expect((await fs.stat(regSecret)).mode & 0o777).toBe(0o600);
+    expect(parse(fromWizard).registry).toMatchObject({ mode: 'external', address: '127.0.0.1:5999', username: 'ci', password: { file: expect.stringMatching(/\/lab\/secrets\/registry-password$/) } });
 
     const flags = await runCli(
       [
@@ -124,7 +135,7 @@ describe('edgefaas init wizard', () => {
         '--node', `name=pi-1,address=127.0.0.1,port=${p1},user=ubuntu,auth=key,key=~/.ssh/id_ed25519`,
         '--node', 'name=pi-2,address=pi-alias,user=alice,auth=key,key=~/.ssh/id_pi',
         '--node', `name=pi-3,address=127.0.0.1,port=${p3},user=pi,auth=password,password-file=~/.edgefaas/lab/secrets/pi-3-password`,
-        '--manager', 'pi-2', '--orchestrator', 'k3s', '--registry', 'external=127.0.0.1:5999',
+        '--manager', 'pi-2', '--orchestrator', 'k3s', '--registry', 'external=127.0.0.1:5999,user=ci,password-file=~/.edgefaas/lab/secrets/registry-password',
         '--functions', 'catdog', '--replicas', '2', '--max-replicas', '4', '--gateway-port', '8081',
       ],
       { cwd: home },

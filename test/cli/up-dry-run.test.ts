@@ -62,7 +62,7 @@ describe('edgefaas up --dry-run on a three-node cluster', { timeout: 180_000 }, 
       // The join token is the one secret a worker gets: on stdin, never printed.
       expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\[${worker}\\] \\$ sudo .*join.* <secret on stdin>$`)));
     }
-    expect(lines).toContain('[pi-1] $ sudo docker secret create basic-auth-password - <secret on stdin>');
+    expect(lines).toContain('[pi-1] $ sudo docker secret create --label edgefaas.owned=true basic-auth-password - <secret on stdin>');
     expect(lines).toContainEqual(expect.stringMatching(/^\[pi-1\] \$ sudo sh -c 'cd \/var\/lib\/edgefaas\/stack && docker stack deploy/));
     expect(lines.filter(Boolean).at(-1)).toBe('dry run: nothing was changed (the commands above are what up would run)');
     // Nothing is stored under --dry-run, and up says what it would do instead.

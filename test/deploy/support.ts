@@ -9,11 +9,11 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
 export const PHOTOS = process.env.EDGEFAAS_PHOTOS || join(CACHE, 'edgefaas', 'photos');
 
-export function edgefaasOnLab(lab: TestLab, args: string[], timeoutMs = 1_200_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function edgefaasOnLab(lab: TestLab, args: string[], timeoutMs = 1_200_000, config = lab.clusterFile): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) =>
     execFile(
       process.execPath,
-      [BIN, '--config', lab.clusterFile, ...args],
+      [BIN, '--config', config, ...args],
       {
         cwd: lab.home,
         env: { PATH: process.env.PATH ?? '', HOME: lab.home, EDGEFAAS_HOME: lab.home, XDG_CACHE_HOME: CACHE, EDGEFAAS_CACHE: join(CACHE, 'edgefaas'), EDGEFAAS_PHOTOS: PHOTOS },

@@ -1,10 +1,12 @@
 /**
- * of-watchdog's timeouts and limits (0 = none), waiting instead of refusing, and a pool that
- * survives its workers dying at any moment: on the real function with the real model.
+ * of-watchdog's timeouts and limits (0 = none), bodies over MAX_BODY_BYTES refused so clients
+ * read the 413, waiting instead of refusing, and a pool that survives its workers dying at any
+ * moment: on the real function with the real model.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postWithFetch, postWithUrllib } from '../support/oversize.ts';
 import { photo, startFunctionProcess, waitReady, type FunctionProcess } from './support.ts';
 
 const dog = () => readFileSync(photo('dog.jpg'));
@@ -109,7 +111,7 @@ describe('of-watchdog reads 0 as no limit', () => {
   });
 });
 
-describe('a pool that survives its workers', () => {
+describe('with the default settings', () => {
   let fn: FunctionProcess;
   beforeAll(async () => {
     fn = await startFunctionProcess();
@@ -117,68 +119,90 @@ describe('a pool that survives its workers', () => {
   });
   afterAll(async () => fn?.stop());
 
-  it('lets requests wait for the worker instead of refusing them, and shows the queue', async () => {
-    const n = 8; // twice what the old fixed cap (4 per worker) let in
-    let deepest = 0;
-    let done = false;
-    const watch = (async () => {
-      while (!done) {
-        deepest = Math.max(deepest, await metric(fn.url, 'edgefaas_queue_depth'));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const answers = await Promise.all(Array.from({ length: n }, () => post(fn.url)));
-    done = true;
-    await watch;
-    expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200));
-    const bodies = (await Promise.all(answers.map((r) => r.json()))) as Array<{ timings_ms: { decode: number; queue: number; infer: number } }>;
-    expect(Math.max(...bodies.map((b) => b.timings_ms.queue))).toBeGreaterThan(0);
-    expect(answers[0]!.headers.get('server-timing')).toMatch(/^read;dur=[\d.]+, decode;dur=[\d.]+, queue;dur=[\d.]+, infer;dur=[\d.]+$/);
-    expect(deepest).toBeGreaterThanOrEqual(1);
-    expect(await metric(fn.url, 'edgefaas_workers')).toBe(1);
-    expect(await metric(fn.url, 'edgefaas_workers_busy')).toBe(0);
-    expect(await metric(fn.url, 'edgefaas_inference_seconds_count')).toBeGreaterThanOrEqual(n);
+  describe('a body over MAX_BODY_BYTES sent whole, as urllib and fetch send it, reads the 413 JSON: not a broken pipe', () => {
+    const refusal = { error: 'request body is over the limit of 10485760 bytes (MAX_BODY_BYTES); send a smaller image' };
+
+    it("Python's urllib posting 20 MB reads the 413 and its JSON error", async () => {
+      const answer = await postWithUrllib(`${fn.url}/`);
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual(refusal);
+    });
+
+    it("Node's fetch posting a 20 MB Buffer reads the 413 and its JSON error", async () => {
+      const answer = await postWithFetch(`${fn.url}/`);
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual(refusal);
+    });
+
+    it('serves the next photo after the refused bodies', async () => {
+      expect((await post(fn.url)).status).toBe(200);
+    });
   });
 
-  it('answers 503 with Retry-After for the request on a worker SIGKILLed under it, then 200 again', async () => {
-    const [worker] = workerPids(fn);
-    const during = post(fn.url);
-    await until('the worker busy', async () => ((await metric(fn.url, 'edgefaas_workers_busy')) === 1 ? true : undefined));
-    process.kill(worker!, 'SIGKILL');
-    const res = await during;
-    expect(res.status).toBe(503);
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(((await res.json()) as { error: string }).error).toBe('worker 0 exited (SIGKILL) while classifying; retry the request');
-    await waitReady(fn.url);
-    for (let i = 0; i < 3; i++) expect((await post(fn.url)).status).toBe(200);
-    expect(fn.child.exitCode).toBe(null);
-    expect(fn.output()).toContain('worker 0 exited (SIGKILL); starting a new one');
-  });
+  describe('a pool that survives its workers', () => {
+    it('lets requests wait for the worker instead of refusing them, and shows the queue', async () => {
+      const n = 8; // twice what the old fixed cap (4 per worker) let in
+      let deepest = 0;
+      let done = false;
+      const watch = (async () => {
+        while (!done) {
+          deepest = Math.max(deepest, await metric(fn.url, 'edgefaas_queue_depth'));
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const answers = await Promise.all(Array.from({ length: n }, () => post(fn.url)));
+      done = true;
+      await watch;
+      expect(answers.map((r) => r.status)).toEqual(Array(n).fill(200));
+      const bodies = (await Promise.all(answers.map((r) => r.json()))) as Array<{ timings_ms: { decode: number; queue: number; infer: number } }>;
+      expect(Math.max(...bodies.map((b) => b.timings_ms.queue))).toBeGreaterThan(0);
+      expect(answers[0]!.headers.get('server-timing')).toMatch(/^read;dur=[\d.]+, decode;dur=[\d.]+, queue;dur=[\d.]+, infer;dur=[\d.]+$/);
+      expect(deepest).toBeGreaterThanOrEqual(1);
+      expect(await metric(fn.url, 'edgefaas_workers')).toBe(1);
+      expect(await metric(fn.url, 'edgefaas_workers_busy')).toBe(0);
+      expect(await metric(fn.url, 'edgefaas_inference_seconds_count')).toBeGreaterThanOrEqual(n);
+    });
 
-  it('answers 503 to requests arriving as an idle worker is killed, and stays up', async () => {
-    const [worker] = workerPids(fn);
-    process.kill(worker!, 'SIGKILL');
-    const answers = await Promise.all(Array.from({ length: 4 }, () => post(fn.url)));
-    for (const res of answers) {
+    it('answers 503 with Retry-After for the request on a worker SIGKILLed under it, then 200 again', async () => {
+      const [worker] = workerPids(fn);
+      const during = post(fn.url);
+      await until('the worker busy', async () => ((await metric(fn.url, 'edgefaas_workers_busy')) === 1 ? true : undefined));
+      process.kill(worker!, 'SIGKILL');
+      const res = await during;
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(((await res.json()) as { error: string }).error).toMatch(/^(worker 0 exited \(SIGKILL\) while classifying; retry the request|no worker is up \(restarting after a crash\); retry .*)$/);
-    }
-    expect(fn.child.exitCode).toBe(null);
-    await waitReady(fn.url);
-    expect((await post(fn.url)).status).toBe(200);
-  });
+      expect(((await res.json()) as { error: string }).error).toBe('worker 0 exited (SIGKILL) while classifying; retry the request');
+      await waitReady(fn.url);
+      for (let i = 0; i < 3; i++) expect((await post(fn.url)).status).toBe(200);
+      expect(fn.child.exitCode).toBe(null);
+      expect(fn.output()).toContain('worker 0 exited (SIGKILL); starting a new one');
+    });
 
-  it('retries a respawn that fails, with back-off, until a worker is up again', async () => {
-    const [first] = workerPids(fn);
-    process.kill(first!, 'SIGKILL');
-    // Kill the replacement too, while it is still loading the model.
-    const second = await until('a replacement worker', () => workerPids(fn).find((p) => p !== first));
-    process.kill(second, 'SIGKILL');
-    await until('the failed start logged', () => (/worker 0 failed to start \(SIGKILL\); starting a new one in \d+ s/.test(fn.output()) ? true : undefined));
-    await waitReady(fn.url);
-    expect((await post(fn.url)).status).toBe(200);
-    expect(fn.output()).toContain('worker 0 ready again');
-    expect(fn.child.exitCode).toBe(null);
+    it('answers 503 to requests arriving as an idle worker is killed, and stays up', async () => {
+      const [worker] = workerPids(fn);
+      process.kill(worker!, 'SIGKILL');
+      const answers = await Promise.all(Array.from({ length: 4 }, () => post(fn.url)));
+      for (const res of answers) {
+        expect(res.status).toBe(503);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(((await res.json()) as { error: string }).error).toMatch(/^(worker 0 exited \(SIGKILL\) while classifying; retry the request|no worker is up \(restarting after a crash\); retry .*)$/);
+      }
+      expect(fn.child.exitCode).toBe(null);
+      await waitReady(fn.url);
+      expect((await post(fn.url)).status).toBe(200);
+    });
+
+    it('retries a respawn that fails, with back-off, until a worker is up again', async () => {
+      const [first] = workerPids(fn);
+      process.kill(first!, 'SIGKILL');
+      // Kill the replacement too, while it is still loading the model.
+      const second = await until('a replacement worker', () => workerPids(fn).find((p) => p !== first));
+      process.kill(second, 'SIGKILL');
+      await until('the failed start logged', () => (/worker 0 failed to start \(SIGKILL\); starting a new one in \d+ s/.test(fn.output()) ? true : undefined));
+      await waitReady(fn.url);
+      expect((await post(fn.url)).status).toBe(200);
+      expect(fn.output()).toContain('worker 0 ready again');
+      expect(fn.child.exitCode).toBe(null);
+    });
   });
 });

@@ -61,7 +61,7 @@ function alive(pid: number): boolean {
   }
 }
 
-type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'pi' | 'os' | 'dockerMinApi'>;
+type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'pi' | 'os' | 'dockerMinApi' | 'registry'>;
 
 export async function startLab(opts: StartOptions): Promise<TestLab> {
   const release = await holdLabName(opts.name);
@@ -74,10 +74,11 @@ export async function startLab(opts: StartOptions): Promise<TestLab> {
 }
 
 async function startHeldLab(opts: StartOptions, release: () => Promise<void>): Promise<TestLab> {
-  if (opts.fresh !== false) await labDown(opts.name);
+  const { fresh, nodes, ...hosts } = opts;
+  if (fresh !== false) await labDown(opts.name);
   const home = await mkdtemp(join(tmpdir(), `edgefaas-${opts.name}-`));
   const clusterFile = join(home, 'cluster.yaml');
-  const info = await labUp({ name: opts.name, subnet: opts.subnet, nodes: opts.nodes ?? 3, clusterFile, home, cpus: opts.cpus, memory: opts.memory, pi: opts.pi, os: opts.os, dockerMinApi: opts.dockerMinApi });
+  const info = await labUp({ ...hosts, nodes: nodes ?? 3, clusterFile, home });
   return {
     name: opts.name,
     subnet: opts.subnet,

@@ -9,6 +9,7 @@ import { GatewayClient } from '../../kit/gateway/client.ts';
 import { loadCluster } from '../../kit/inventory/load.ts';
 import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
 import { gatewayPasswordFile } from '../../kit/openfaas/credentials.ts';
+import { LAN_REGISTRY_USER, lanRegistryPasswordFile } from '../../kit/images/registry-access.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { buildEchoImage, edgefaas, onNode } from './support.ts';
@@ -79,7 +80,10 @@ describe('the OpenFaaS control plane on a lab without IPVS (lab ctlplane)', () =
     } finally {
       await pool.closeAll();
     }
-    expect(await gw.deployFunction({ service: 'echo', image: fnImage, constraints: ['node.labels.edgefaas.node == pi-2'], labels: { 'com.openfaas.scale.min': '1' } })).toBe('created');
+    // The LAN registry has auth on: a worker pulls with the registryAuth faas-swarm hands to Docker, as deploy sends it.
+    const registryPassword = (await fs.readFile(lanRegistryPasswordFile(spec, lab.env), 'utf8')).trim();
+    const registryAuth = Buffer.from(`${LAN_REGISTRY_USER}:${registryPassword}`).toString('base64');
+    expect(await gw.deployFunction({ service: 'echo', image: fnImage, registryAuth, constraints: ['node.labels.edgefaas.node == pi-2'], labels: { 'com.openfaas.scale.min': '1' } })).toBe('created');
     const svc = JSON.parse(await onNode(lab, 0, "docker service inspect echo --format '{{json .Spec}}'"));
     expect(svc.EndpointSpec).toBeUndefined(); // VIP mode: faas-swarm has no way to ask for dnsrr
     expect(svc.TaskTemplate.ContainerSpec.Labels).toEqual(svc.Labels);

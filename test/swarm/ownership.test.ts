@@ -131,7 +131,8 @@ describe('up and down on a swarm the user already runs (lab safe3)', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/note: adopted the swarm on pi-1 \(--adopt\)|cluster up in/);
     expect(await services()).toEqual(expect.arrayContaining(['user-web', 'func_gateway', 'edgefaas-registry']));
-    expect(await secrets()).toEqual(['basic-auth-password', 'basic-auth-user', 'user-secret']);
+    // The gateway's basic-auth pair and the LAN registry's htpasswd (registry auth is on by default).
+    expect(await secrets()).toEqual(['basic-auth-password', 'basic-auth-user', 'edgefaas-registry-htpasswd', 'user-secret']);
     const state = JSON.parse(await onNode(lab, 0, 'cat /var/lib/edgefaas/state.json'));
     expect(state.swarm.how).toBe('adopted');
     expect(JSON.parse(await onNode(lab, 1, 'cat /var/lib/edgefaas/state.json')).files['/etc/docker/daemon.json']).toEqual({ original: userDaemonJson });

@@ -10,6 +10,7 @@ import { SshPool, poolOptionsFromCluster } from '../../kit/ssh/index.ts';
 import { gatewayPasswordFile } from '../../kit/openfaas/credentials.ts';
 import { sideloadImage } from '../../kit/swarm/sideload.ts';
 import { swarmUp } from '../../kit/swarm/up.ts';
+import { RegistryClient } from '../../kit/registry/client.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
 import { buildEchoImage, edgefaas, onNode, type Run } from './support.ts';
 
@@ -21,6 +22,7 @@ import { buildEchoImage, edgefaas, onNode, type Run } from './support.ts';
 describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
   let lab: TestLab;
   let password: string;
+  let registryPassword: string;
   let gw: GatewayClient;
   const outputs: Run[] = [];
   const manager = '10.99.2.11';
@@ -51,6 +53,16 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     expect(JSON.parse(labels)).toEqual({ 'edgefaas.arch': 'x86_64', 'edgefaas.node': 'pi-2', 'edgefaas.role': 'worker' });
     expect(await onNode(lab, 1, 'id -nG pi')).toMatch(/\bdocker\b/);
     expect(JSON.parse(await onNode(lab, 2, 'cat /etc/docker/daemon.json'))['insecure-registries']).toEqual(['10.99.2.11:5000']);
+    // The LAN registry: basic auth with a generated password (0600 here), every node's root logged in.
+    const regFile = join(lab.home, 'swarmtest', 'registry-password');
+    expect((await fs.stat(regFile)).mode & 0o777).toBe(0o600);
+    registryPassword = (await fs.readFile(regFile, 'utf8')).trim();
+    const loginKey = Buffer.from(`edgefaas:${registryPassword}`).toString('base64');
+    for (const i of [0, 1, 2]) expect(JSON.parse(await onNode(lab, i, 'cat /root/.docker/config.json')).auths['10.99.2.11:5000'].auth).toBe(loginKey);
+    const anonymousPush = new RegistryClient({ address: '10.99.2.11:5000', tls: 'none' });
+    await expect(anonymousPush.uploadBlob('edgefaas/anything', Buffer.from('unauthenticated push'))).rejects.toThrow('registry 10.99.2.11:5000 wants a login');
+    const wrongPassword = new RegistryClient({ address: '10.99.2.11:5000', tls: 'none', auth: { username: 'edgefaas', password: 'wrong' } });
+    await expect(wrongPassword.login()).rejects.toThrow('registry 10.99.2.11:5000 refused the credentials of user edgefaas');
 
     const file = gatewayPasswordFile({ name: 'swarmtest' }, { EDGEFAAS_HOME: lab.home });
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
@@ -115,7 +127,9 @@ describe('edgefaas up on Docker Swarm (lab swarmtest)', () => {
     const legacy = {
       service: 'echo', image: echoImage, network: '', envProcess: 'node /srv/server.js', envVars: { write_timeout: '10s' },
       constraints: ['node.labels.edgefaas.node == pi-2'], secrets: [], labels: { 'com.openfaas.scale.min': '1' }, annotations: { team: 'lab' },
-      limits: null, requests: null, readOnlyRootFilesystem: false, namespace: 'openfaas-fn', registryAuth: '',
+      limits: null, requests: null, readOnlyRootFilesystem: false, namespace: 'openfaas-fn',
+      // pi-2 pulls from the LAN registry with these (faas-swarm hands them to Swarm with the service).
+      registryAuth: Buffer.from(`edgefaas:${registryPassword}`).toString('base64'),
     };
     expect(await gw.deployFunction(legacy as never)).toBe('created');
     let ready = false;

@@ -7,16 +7,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ONNX_MODEL_FILE, startOnnxRuntime } from './onnx.ts';
 import { startTfjs } from './tfjs.ts';
-import { ENGINES, type Engine, type EngineName } from './types.ts';
+import { ENGINES, isEngineName, type Engine, type EngineName } from './types.ts';
 
 export interface Selected {
   engine: Engine;
   /** Why engines earlier in the order were passed over (empty when the first one started). */
   passedOver: string[];
-}
-
-export function isEngineName(name: string): name is EngineName {
-  return (ENGINES as readonly string[]).includes(name);
 }
 
 export async function startEngine(o: { prefer?: string; modelDir: string; threads?: number }): Promise<Selected> {

@@ -4,6 +4,10 @@
 export const ENGINES = ['onnxruntime', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+export function isEngineName(name: string): name is EngineName {
+  return (ENGINES as readonly string[]).includes(name);
+}
+
 export interface BaseOutput {
   /** 1000 softmax scores. */
   probabilities: Float32Array;

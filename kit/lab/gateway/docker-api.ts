@@ -2,19 +2,19 @@ import { request } from 'node:http';
 
 /** The Docker Engine API over its unix socket (no dependencies: this file is bundled into the image). */
 export interface DockerApi {
-  call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T; text: string }>;
+  call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: T; text: string }>;
 }
 
 /** `version` is DOCKER_API_VERSION, as the Docker Go client reads it: every path gets /vX.Y. */
 export function dockerApi(socketPath = '/var/run/docker.sock', version?: string): DockerApi {
   const prefix = version ? `/v${version}` : '';
   return {
-    call(method, path0, body) {
+    call(method, path0, body, extra) {
       const path = prefix + path0;
       return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const req = request(
-          { socketPath, method, path, headers: { Host: 'docker', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}) } },
+          { socketPath, method, path, headers: { Host: 'docker', ...(extra ?? {}), ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}) } },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from './gateway.ts';
 import { readBody } from './http.ts';
-import { localServers } from './test-servers.ts';
+import { localServers } from '../../../test/support/local-servers.ts';
 
 const { servers, listen } = localServers();
 

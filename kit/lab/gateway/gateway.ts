@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { handleAlert } from './alerts.ts';
 import { checkAuth, type Credentials } from './auth.ts';
 import { NAME, notFound, readBody, send, sendJson } from './http.ts';
+import { forwardedHeaders, headersWithout, pipeUpstream } from './upstream.ts';
 
 /**
  * The gateway's side (gateway 0.18.18, gateway/main.go; shared/reference/openfaas-gateway.md,
@@ -28,6 +29,8 @@ export interface GatewayOptions {
 }
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+// Go re-sends the body chunked (no Content-Length) and addresses the upstream as its own host.
+const NOT_FORWARDED = [...HOP_BY_HOP, 'content-length', 'host'];
 
 export function createGateway(o: GatewayOptions) {
   const registry = o.registry ?? new Registry();
@@ -102,54 +105,24 @@ export function createGateway(o: GatewayOptions) {
       if (fn.availableReplicas > 0) warm.set(name, Date.now() + 5000);
     }
 
-    const headers: Record<string, string | string[]> = {};
-    // Go re-sends the body chunked (no Content-Length) and addresses the upstream as its own host.
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k) && k !== 'content-length' && k !== 'host') headers[k] = v;
-    headers['x-forwarded-host'] ??= req.headers.host ?? '';
-    headers['x-forwarded-for'] ??= `${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
+    const headers = forwardedHeaders(req, NOT_FORWARDED);
     headers['x-call-id'] ??= randomUUID();
     headers['x-start-time'] = `${BigInt(Date.now()) * 1_000_000n}`;
 
     const t0 = process.hrtime.bigint();
     started.inc({ function_name: name });
-    const done = (code: number) => {
-      invocations.inc({ function_name: name, code: String(code) });
-      seconds.observe({ function_name: name }, Number(process.hrtime.bigint() - t0) / 1e9);
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-    };
     const target = o.direct ? { ...upstream(name), path: `/${rest.replace(/^\//, '')}${query}` } : { host: provider_.hostname, port: Number(provider_.port || 80), path: `/function/${name}${rest}${query}` };
-    await new Promise<void>((resolve) => {
-      let answered = false;
-      const fail = () => {
-        if (answered) return;
-        answered = true;
-        if (!res.headersSent) send(res, 502);
-        else res.destroy();
-        done(502);
-        resolve();
-      };
-      const up = request(
-        { host: target.host, port: target.port, method: req.method, path: target.path, headers, timeout: o.upstreamTimeoutMs },
-        (ur) => {
-          answered = true;
-          const out: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(ur.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
-          res.writeHead(ur.statusCode ?? 502, out);
-          ur.pipe(res);
-          ur.on('end', () => {
-            done(ur.statusCode ?? 502);
-            resolve();
-          });
-          ur.on('error', () => {
-            res.destroy();
-            resolve();
-          });
-        },
-      );
-      up.on('timeout', () => up.destroy(new Error('upstream timeout')));
-      up.on('error', fail);
-      req.pipe(up);
+    const code = await pipeUpstream(req, res, {
+      ...target,
+      headers,
+      timeoutMs: o.upstreamTimeoutMs,
+      responseHeaders: (ur) => headersWithout(ur.headers, HOP_BY_HOP),
+      unreachable: { status: 502 },
     });
+    if (code === undefined) return;
+    invocations.inc({ function_name: name, code: String(code) });
+    seconds.observe({ function_name: name }, Number(process.hrtime.bigint() - t0) / 1e9);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { send } from './http.ts';
+import { forwardedHeaders, headersWithout, pipeUpstream } from './upstream.ts';
 
 /**
  * faas-provider's proxy as faas-swarm 0.9.0 wires it (proxy/proxy.go, handlers/proxy.go): the
@@ -20,6 +21,8 @@ export interface FunctionProxyOptions {
 }
 
 const PROXIED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const NOT_FORWARDED = ['content-length', 'transfer-encoding', 'host'];
+const NOT_RETURNED = ['transfer-encoding', 'connection'];
 
 export function createFunctionProxy(o: FunctionProxyOptions, serviceExists: (name: string) => Promise<boolean>) {
   const lookup = o.lookup ?? (async (host: string) => (await dnsLookup(host, { all: true })).map((a) => a.address));
@@ -40,39 +43,17 @@ export function createFunctionProxy(o: FunctionProxyOptions, serviceExists: (nam
     if (!host) return send(res, 404, `Cannot find service: ${name}.\n`, { 'X-Content-Type-Options': 'nosniff' });
 
     const query = new URL(req.url ?? '/', 'http://p').search;
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'host') headers[k] = v;
-    headers['x-forwarded-host'] ??= req.headers.host ?? '';
-    headers['x-forwarded-for'] ??= `${(req.socket.remoteAddress ?? '').replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
-
-    await new Promise<void>((done) => {
-      let answered = false;
-      const fail = () => {
-        if (answered) return;
-        answered = true;
-        if (!res.headersSent) send(res, 500, `Can't reach service for: ${name}.\n`, { 'X-Content-Type-Options': 'nosniff' });
-        else res.destroy();
-        done();
-      };
-      const up = request(
-        { host, port, method, path: `/${params}${query}`, headers, timeout: o.proxyTimeoutMs ?? 8000 },
-        (ur) => {
-          answered = true;
-          const out: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(ur.headers)) if (v !== undefined && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
-          out['content-type'] = ur.headers['content-type'] ?? req.headers['content-type'] ?? 'text/plain';
-          res.writeHead(ur.statusCode ?? 500, out);
-          ur.pipe(res);
-          ur.on('end', () => done());
-          ur.on('error', () => {
-            res.destroy();
-            done();
-          });
-        },
-      );
-      up.on('timeout', () => up.destroy(new Error('proxy timeout')));
-      up.on('error', fail);
-      req.pipe(up);
+    await pipeUpstream(req, res, {
+      host,
+      port,
+      path: `/${params}${query}`,
+      headers: forwardedHeaders(req, NOT_FORWARDED),
+      timeoutMs: o.proxyTimeoutMs ?? 8000,
+      responseHeaders: (ur) => ({
+        ...headersWithout(ur.headers, NOT_RETURNED),
+        'content-type': ur.headers['content-type'] ?? req.headers['content-type'] ?? 'text/plain',
+      }),
+      unreachable: { status: 500, body: `Can't reach service for: ${name}.\n`, headers: { 'X-Content-Type-Options': 'nosniff' } },
     });
   };
 }

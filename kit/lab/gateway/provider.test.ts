@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerApi } from './docker-api.ts';
 import { readBody } from './http.ts';
-import { localServers } from './test-servers.ts';
+import { localServers } from '../../../test/support/local-servers.ts';
 import { createProvider, type ProviderOptions } from './provider.ts';
 
 /** A Docker Engine API scripted with services and tasks; records every write. */

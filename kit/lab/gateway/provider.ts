@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dockerMessage, type DockerApi } from './docker-api.ts';
-import { NAME, notFound, parseJson, readBody, send, sendJson } from './http.ts';
+import { NAME, parseJson, readBody, send, sendJson } from './http.ts';
 import { createFunctionProxy, type FunctionProxyOptions } from './provider-proxy.ts';
 import { nanoCpus, ramInBytes } from './units.ts';
 
@@ -127,48 +127,93 @@ export function createProvider(o: ProviderOptions) {
     return { refs };
   }
 
-  async function network(fd: any): Promise<string> {
+  async function networkName(fd: any): Promise<string> {
     if (fd.network) return fd.network;
     const filters = encodeURIComponent(JSON.stringify({ label: ['openfaas=true'] }));
     return ((await docker.call<any[]>('GET', `/networks?filters=${filters}`)).json ?? [])[0]?.Name ?? '';
   }
 
-  function validDeployment(body: Buffer): any | undefined {
-    const p = parseJson(body);
-    if (!p.ok || typeof p.value !== 'object' || p.value === null) return undefined;
-    return p.value;
+  /**
+   * faas-swarm's BuildEncodedAuthConfig: registryAuth is base64 "user:password"; the server is the
+   * image's registry (docker.io when the name has fewer than three parts); Docker gets it as the
+   * X-Registry-Auth header (URL-safe, padded base64 JSON), which Swarm keeps with the service for every node's pull.
+   */
+  function encodedRegistryAuth(registryAuth: string, image: string): string | undefined {
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(registryAuth)) return undefined;
+    const plain = Buffer.from(registryAuth, 'base64').toString('utf8');
+    const colon = plain.indexOf(':');
+    if (colon < 0) return undefined;
+    const parts = image.split('/');
+    let server = 'docker.io';
+    if (parts.length >= 3) {
+      server = parts[0]!;
+      if (!/[.:]/.test(server) && server !== 'localhost') return undefined;
+      if (server === 'index.docker.io') server = 'docker.io';
+    }
+    const json = JSON.stringify({ username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress: server });
+    // Go's base64.URLEncoding, as faas-swarm and the Docker client encode it: URL-safe and padded.
+    // dockerd decodes with padding; an unpadded header is dropped and the nodes pull without credentials.
+    return Buffer.from(json).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   }
+
+  /** The X-Registry-Auth header a deployment asks for ({} without registryAuth), or undefined when its registryAuth is invalid. */
+  function registryAuthHeader(fd: any): Record<string, string> | undefined {
+    if (typeof fd.registryAuth !== 'string' || fd.registryAuth.length === 0) return {};
+    const encoded = encodedRegistryAuth(fd.registryAuth, String(fd.image ?? ''));
+    return encoded ? { 'X-Registry-Auth': encoded } : undefined;
+  }
+
+  /** A deployment body: a JSON object, or undefined (the handlers answer a bad one differently). */
+  async function readDeployment(req: IncomingMessage): Promise<any | undefined> {
+    const p = parseJson(await readBody(req));
+    return p.ok && typeof p.value === 'object' && p.value !== null ? p.value : undefined;
+  }
+
+  /**
+   * What deploy.go and update.go both derive from a deployment, in their order: registry auth,
+   * secrets, network, labels. A failed step is the 400 text to answer; only the labels' prefix
+   * differs between the two handlers ("Deployment error" / "Update spc error").
+   */
+  async function deploymentParts(fd: any, labelsErrorPrefix: string) {
+    const auth = registryAuthHeader(fd);
+    if (!auth) return { error: 'Invalid registry auth' } as const;
+    const secrets = await secretRefs(fd.secrets ?? []);
+    if (secrets.error) return { error: `Deployment error: ${secrets.error}` } as const;
+    const network = await networkName(fd);
+    const l = buildLabels(fd);
+    if (l.error) return { error: `${labelsErrorPrefix}: ${l.error}` } as const;
+    return { auth, secrets: secrets.refs, network, labels: l.labels!, env: buildEnv(fd) };
+  }
+
+  const RESTART_POLICY = { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 };
+  const placement = (fd: any) => ({ Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] });
 
   /** POST (deploy.go makeSpec): no EndpointSpec, no UpdateConfig/RollbackConfig, every label on the container too. */
   async function create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const fd = validDeployment(await readBody(req));
+    const fd = await readDeployment(req);
     if (!fd) return send(res, 400);
-    const secrets = await secretRefs(fd.secrets ?? []);
-    if (secrets.error) return send(res, 400, `Deployment error: ${secrets.error}`);
-    const net = await network(fd);
-    const l = buildLabels(fd);
-    if (l.error) return send(res, 400, `Deployment error: ${l.error}`);
-    const env = buildEnv(fd);
+    const d = await deploymentParts(fd, 'Deployment error');
+    if ('error' in d) return send(res, 400, d.error);
     const spec: any = {
       Name: fd.service,
-      Labels: l.labels,
+      Labels: d.labels,
       TaskTemplate: {
         ContainerSpec: {
           Image: fd.image,
-          Labels: l.labels,
-          Secrets: secrets.refs,
+          Labels: d.labels,
+          Secrets: d.secrets,
           ReadOnly: Boolean(fd.readOnlyRootFilesystem),
           ...(fd.readOnlyRootFilesystem ? { Mounts: [{ Type: 'tmpfs', Target: '/tmp' }] } : {}),
-          ...(env.length ? { Env: env } : {}),
+          ...(d.env.length ? { Env: d.env } : {}),
         },
         Resources: buildResources(fd),
-        RestartPolicy: { Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 },
-        Placement: { Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] },
-        Networks: [{ Target: net }],
+        RestartPolicy: RESTART_POLICY,
+        Placement: placement(fd),
+        Networks: [{ Target: d.network }],
       },
       Mode: { Replicated: { Replicas: minReplicas(fd) } },
     };
-    const r = await docker.call('POST', '/services/create', spec);
+    const r = await docker.call('POST', '/services/create', spec, d.auth);
     if (r.status >= 300) return send(res, 400, `Deployment error: ${dockerMessage(r)}`);
     send(res, 202);
   }
@@ -179,37 +224,32 @@ export function createProvider(o: ProviderOptions) {
    * RollbackConfig {FailureAction: pause}; the endpoint mode and, when no env is sent, the env kept.
    */
   async function update(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const p = parseJson(await readBody(req));
-    if (!p.ok || typeof p.value !== 'object' || p.value === null) return send(res, 400, 'invalid character in request body');
-    const fd = p.value;
+    const fd = await readDeployment(req);
+    if (!fd) return send(res, 400, 'invalid character in request body');
     const found = await inspect(String(fd.service ?? ''));
     if (!found.svc) return send(res, 404, found.error);
-    const secrets = await secretRefs(fd.secrets ?? []);
-    if (secrets.error) return send(res, 400, `Deployment error: ${secrets.error}`);
-    const net = await network(fd);
-    const l = buildLabels(fd);
-    if (l.error) return send(res, 400, `Update spc error: ${l.error}`);
-    const labels = { ...l.labels, 'com.openfaas.uid': String(nanos()) };
+    const d = await deploymentParts(fd, 'Update spc error');
+    if ('error' in d) return send(res, 400, d.error);
+    const labels = { ...d.labels, 'com.openfaas.uid': String(nanos()) };
     const spec = structuredClone(found.svc.Spec);
     const tt = spec.TaskTemplate;
-    tt.RestartPolicy = { ...(tt.RestartPolicy ?? {}), Condition: 'any', Delay: 5_000_000_000, MaxAttempts: 5 };
+    tt.RestartPolicy = { ...(tt.RestartPolicy ?? {}), ...RESTART_POLICY };
     tt.ContainerSpec.Image = fd.image;
     spec.Labels = labels;
     tt.ContainerSpec.Labels = labels;
-    tt.Networks = [{ Target: net }];
-    tt.ContainerSpec.Secrets = secrets.refs;
+    tt.Networks = [{ Target: d.network }];
+    tt.ContainerSpec.Secrets = d.secrets;
     tt.ContainerSpec.ReadOnly = Boolean(fd.readOnlyRootFilesystem);
     const mounts = (tt.ContainerSpec.Mounts ?? []).filter((m: any) => m.Target !== '/tmp');
     tt.ContainerSpec.Mounts = fd.readOnlyRootFilesystem ? [{ Type: 'tmpfs', Target: '/tmp' }] : mounts;
     tt.Resources = buildResources(fd);
-    tt.Placement = { Constraints: fd.constraints?.length ? fd.constraints : ['node.platform.os == linux'] };
+    tt.Placement = placement(fd);
     spec.Name = fd.service;
     spec.RollbackConfig = { FailureAction: 'pause' };
     spec.UpdateConfig = { Parallelism: 1, FailureAction: 'rollback', Order: 'start-first' };
-    const env = buildEnv(fd);
-    if (env.length) tt.ContainerSpec.Env = env;
+    if (d.env.length) tt.ContainerSpec.Env = d.env;
     if (spec.Mode?.Replicated) spec.Mode.Replicated.Replicas = minReplicas(fd);
-    const r = await docker.call('POST', `/services/${found.svc.ID}/update?version=${found.svc.Version.Index}&registryAuthFrom=spec`, spec);
+    const r = await docker.call('POST', `/services/${found.svc.ID}/update?version=${found.svc.Version.Index}&registryAuthFrom=spec`, spec, d.auth);
     if (r.status >= 300) return send(res, 400, `Update error: ${dockerMessage(r)}`);
     send(res, 202);
   }
@@ -300,6 +340,3 @@ export function createProvider(o: ProviderOptions) {
     return false;
   };
 }
-
-export type ProviderHandler = ReturnType<typeof createProvider>;
-export { notFound };
