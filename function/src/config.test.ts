@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultDecodeMemory, defaultWorkers, loadConfig, nativeBackendInstalled, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
+import { ConfigError, cpuQuotaCores, defaultDecodeMemory, defaultWorkers, loadConfig, nativeBackendInstalled, parseDuration, WORKER_MEMORY_BYTES } from './config.ts';
 
 const GB = 1024 ** 3;
 
@@ -27,6 +27,19 @@ describe('workers', () => {
     expect(defaultWorkers(4, 1 * GB)).toBe(1);
     expect(defaultWorkers(4, 2 * GB)).toBe(Math.floor((2 * GB - 150 * 1024 * 1024) / WORKER_MEMORY_BYTES));
     expect(defaultWorkers(4, 256 * 1024 * 1024)).toBe(1);
+  });
+
+  it("counts the cores a cgroup CPU quota allows (docker run --cpus 0.5: one), not the machine's", () => {
+    const files = (f: Record<string, string>) => (name: string) => {
+      if (!(name in f)) throw new Error('ENOENT');
+      return f[name]!;
+    };
+    expect(cpuQuotaCores(files({ '/sys/fs/cgroup/cpu.max': '50000 100000\n' }))).toBe(1);
+    expect(cpuQuotaCores(files({ '/sys/fs/cgroup/cpu.max': '150000 100000' }))).toBe(2);
+    expect(cpuQuotaCores(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }))).toBe(Infinity);
+    expect(cpuQuotaCores(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '50000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBe(1);
+    expect(cpuQuotaCores(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }))).toBe(Infinity);
+    expect(cpuQuotaCores(files({}))).toBe(Infinity);
   });
 
   it('is one with the native TensorFlow backend, which uses every core itself', () => {

@@ -93,10 +93,31 @@ export function memoryLimitBytes(): number {
 }
 
 /**
- * One worker per core, but no more than memory holds (a 1 GB Pi gets one). With the native
- * TensorFlow backend one worker already spreads each predict over every core.
+ * Cores a CPU quota on this process's cgroup allows, rounded up ("50000 100000" is half a core: 1);
+ * Infinity without one. Node's availableParallelism() counts the machine's cores, quota or not.
  */
-export function defaultWorkers(cores = availableParallelism(), memory = memoryLimitBytes(), nativeBackend = false): number {
+export function cpuQuotaCores(read: (file: string) => string = (f) => readFileSync(f, 'utf8')): number {
+  const text = (file: string) => {
+    try {
+      return read(file).trim();
+    } catch {
+      return ''; // no such cgroup file here
+    }
+  };
+  const v2 = text('/sys/fs/cgroup/cpu.max').split(/\s+/);
+  const v1 = [text('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), text('/sys/fs/cgroup/cpu/cpu.cfs_period_us')];
+  let cores = Infinity;
+  for (const [quota, period] of [v2, v1].map((q) => q.map(Number))) {
+    if (quota! > 0 && period! > 0) cores = Math.min(cores, Math.max(1, Math.ceil(quota! / period!)));
+  }
+  return cores;
+}
+
+/**
+ * One worker per core the process may use, but no more than memory holds (a 1 GB Pi gets one). With
+ * the native TensorFlow backend one worker already spreads each predict over every core.
+ */
+export function defaultWorkers(cores = Math.min(availableParallelism(), cpuQuotaCores()), memory = memoryLimitBytes(), nativeBackend = false): number {
   if (nativeBackend) return 1;
   return Math.max(1, Math.min(cores, Math.floor((memory - MAIN_MEMORY_BYTES) / WORKER_MEMORY_BYTES)));
 }

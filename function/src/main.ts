@@ -21,7 +21,7 @@ export interface RunningFunction {
 }
 
 export async function startFunction(config: FunctionConfig, log: (line: string) => void = (l) => console.error(l)): Promise<RunningFunction> {
-  const pool = new WorkerPool({ model: config.model, modelDir: config.modelDir, headDir: config.headDir, backend: config.backend, threads: config.threads }, config.workers, log);
+  const pool = new WorkerPool({ model: config.model, modelDir: config.modelDir, headDir: config.headDir, backend: config.backend, threads: config.threads }, config.workers, log, config.execTimeoutMs);
   const metrics = createMetrics(() => pool.stats());
   const server = createClassifierServer(config, pool, metrics, log);
   await new Promise<void>((resolve, reject) => {

@@ -84,6 +84,8 @@ interface Slot {
   readyAt?: number;
   /** Why the pool killed it (exec_timeout, lost channel), for the log line at exit. */
   killedFor?: string;
+  /** Fires when the worker has been on its job for exec_timeout: then it is stuck and replaced. */
+  stuckTimer?: NodeJS.Timeout;
 }
 
 const here = import.meta.url;
@@ -134,6 +136,8 @@ export class WorkerPool {
     private readonly settings: WorkerSettings,
     private readonly count: number,
     private readonly log: (line: string) => void = () => {},
+    /** exec_timeout: a worker on one job this long is stuck (Infinity: never). */
+    private readonly stuckAfterMs = Infinity,
   ) {}
 
   /** Starts every worker; resolves once all have loaded the model and warmed it. */
@@ -204,6 +208,7 @@ export class WorkerPool {
   private finish(slot: Slot, msg: Extract<FromWorker, { type: 'result' | 'error' }>): void {
     const job = slot.job;
     slot.job = undefined;
+    clearTimeout(slot.stuckTimer);
     if (msg.type === 'result') slot.rssBytes = msg.rssBytes;
     if (job && job.id === msg.id) {
       const serviceMs = performance.now() - (job.sentAt ?? job.queuedAt);
@@ -233,6 +238,7 @@ export class WorkerPool {
     if (slot.state === 'dead') return;
     const wasReady = slot.readyAt !== undefined;
     slot.state = 'dead';
+    clearTimeout(slot.stuckTimer);
     const job = slot.job;
     slot.job = undefined;
     const retryAfter = this.retryAfterRestart();
@@ -291,6 +297,10 @@ export class WorkerPool {
   private send(slot: Slot, job: Job): void {
     slot.job = job;
     job.sentAt = performance.now();
+    clearTimeout(slot.stuckTimer);
+    if (Number.isFinite(this.stuckAfterMs)) {
+      slot.stuckTimer = setTimeout(() => slot.job === job && this.kill(slot, 'still busy past exec_timeout'), this.stuckAfterMs);
+    }
     const msg: ToWorker = { type: 'classify', id: job.id, input: job.input, model: job.model };
     const lost = (err: Error) => {
       // The job never reached the worker: another one may take it; this one is replaced.
@@ -336,18 +346,17 @@ export class WorkerPool {
     });
   }
 
-  /** exec_timeout passed: answer 504; a worker still on the job is stuck for good, so it is replaced. */
+  /**
+   * The request's exec_timeout passed: answer 504. A job still queued leaves the queue. A worker on
+   * it keeps it (its answer is dropped): most of the request's time may have gone to the queue and
+   * the upload, and killing a healthy worker for that would cost every queued request a 503 and the
+   * model's reload. Only a worker on one job for exec_timeout itself is stuck (stuckTimer).
+   */
   private expire(job: Job, timeoutMs: number): void {
     if (job.done) return;
     job.done = true;
-    const slot = this.slots.find((s) => s.job === job);
-    if (slot) {
-      slot.job = undefined;
-      this.kill(slot, 'still busy past exec_timeout');
-    } else {
-      const at = this.queue.indexOf(job);
-      if (at >= 0) this.queue.splice(at, 1);
-    }
+    const at = this.queue.indexOf(job);
+    if (at >= 0) this.queue.splice(at, 1);
     job.reject(new ExecTimeoutError(`classification took longer than exec_timeout (${timeoutMs / 1000}s)`));
   }
 
@@ -373,6 +382,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.restartTimers) clearTimeout(t);
+    for (const s of this.slots) clearTimeout(s.stuckTimer);
     this.restartTimers.clear();
     await Promise.all(
       this.slots.map(

@@ -1,5 +1,6 @@
 import type { GatewayClient } from '../gateway/index.ts';
 import { GatewayError, GatewayUnreachableError } from '../gateway/index.ts';
+import { appearingAnswer } from '../openfaas/invoke.ts';
 import { runLoad } from './load.ts';
 import { summarize, type LevelResult } from './stats.ts';
 
@@ -61,7 +62,10 @@ function functionUrl(o: BenchOptions): string {
   return `${o.gateway.baseUrl}/function/${encodeURIComponent(o.function)}`;
 }
 
-/** One request, retried while the gateway or a replica that is still starting answers 502/503. */
+/**
+ * One request, retried while a replica is still starting (503, 429) or not yet reachable: the gateway's
+ * 502, or faas-swarm's 404/500 while the new task is not in Swarm's DNS (appearingAnswer).
+ */
 async function firstAnswer(o: BenchOptions, timeoutMs: number): Promise<ColdStart> {
   const t0 = performance.now();
   const deadline = Date.now() + timeoutMs;
@@ -73,7 +77,7 @@ async function firstAnswer(o: BenchOptions, timeoutMs: number): Promise<ColdStar
       const r = await o.gateway.invoke(o.function, o.photo, { headers: { 'Content-Type': 'image/jpeg' }, timeoutMs: o.timeoutMs });
       if (r.status >= 200 && r.status < 300) return { first_answer_ms: Math.round(performance.now() - t0), attempts, note: 'scaled to 0, then one request through the gateway (scale from zero)' };
       last = `HTTP ${r.status}`;
-      if (r.status !== 503 && r.status !== 429) break;
+      if (r.status !== 503 && r.status !== 429 && !appearingAnswer(o.function, r.status, r.body.toString('utf8'))) break;
     } catch (e) {
       if (!(e instanceof GatewayUnreachableError) && !(e instanceof GatewayError && e.status === 502)) throw e;
       last = (e as Error).message;

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DEFAULT_LEVELS, runBench, summaryText, writeBenchFiles } from '../bench/index.ts';
 import { loadCluster } from '../inventory/load.ts';
+import { photosDir } from '../openfaas/functions.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
 import { contextOf } from './context.ts';
 import { UsageError } from './errors.ts';
@@ -40,7 +40,7 @@ export function makeBenchCommand(): Command {
       const levels = wholeNumbers('--concurrency', o.concurrency, 1000);
       const [requests] = wholeNumbers('--requests', o.requests, 1_000_000);
       const [timeout] = wholeNumbers('--timeout', o.timeout, 86_400);
-      const photoPath = photoArg ?? join(ctx.env.EDGEFAAS_PHOTOS || join(ctx.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos'), 'dog.jpg');
+      const photoPath = photoArg ?? join(photosDir(ctx.env), 'dog.jpg');
       const photo = await fs.readFile(photoPath).catch(() => {
         throw new UsageError(`cannot read the photo ${photoPath}; give one: edgefaas bench ${fn} PHOTO`);
       });

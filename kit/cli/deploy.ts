@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { nodeArchs } from '../images/cluster.ts';
 import { pinForNodes, type PinnedImage } from '../images/pin.ts';
@@ -11,7 +10,7 @@ import { doctor, type NodeReport } from '../nodes/index.ts';
 import { deployStack, type SmokeTest } from '../openfaas/deploy.ts';
 import { checkFunctionLimits } from '../openfaas/ce-limits.ts';
 import { orchestratorFor } from '../orchestrator/index.ts';
-import { SMOKE, stackForCluster } from '../openfaas/functions.ts';
+import { photosDir, SMOKE, stackForCluster } from '../openfaas/functions.ts';
 import { nodeRooms } from '../openfaas/placement.ts';
 import { readStack, writeStack, type Stack } from '../openfaas/stack.ts';
 import { gatewayFor, resolveGatewayUrl } from '../openfaas/target.ts';
@@ -65,7 +64,7 @@ async function smokeTests(stack: Stack, spec: ClusterSpec, o: DeployFlags, ctx: 
   for (const f of spec.functions) {
     if (!stack.functions[f.name]) continue;
     const s = SMOKE[f.model];
-    const path = o.smokePhoto ?? join(ctx.env.EDGEFAAS_PHOTOS || join(homedir(), '.cache', 'edgefaas', 'photos'), s.photo);
+    const path = o.smokePhoto ?? join(photosDir(ctx.env), s.photo);
     const photo = await fs.readFile(path).catch(() => undefined);
     if (!photo) {
       ctx.warn(`${f.name}: no smoke test, ${path} is missing (scripts/setup fetches darknet's photos; or give --smoke-photo)`);

@@ -3,7 +3,7 @@ import { loadCluster } from '../inventory/load.ts';
 import type { NodeSpec } from '../inventory/schema.ts';
 import { orchestratorFor, type DownResult } from '../orchestrator/index.ts';
 import { contextOf } from './context.ts';
-import { dryRun } from './dry-run.ts';
+import { dryRun } from '../plan/dry-run.ts';
 import { formatSummary, runLive } from './progress.ts';
 import { UsageError } from './errors.ts';
 import { probePool } from './cluster-pool.ts';

@@ -13,7 +13,7 @@ import { probePort, userFromBanner, type PortAnswer } from '../inventory/reachab
 import type { SshHosts } from '../inventory/ssh-hosts.ts';
 import { resolveSecret } from '../inventory/secrets.ts';
 import { expandTilde } from '../ssh/paths.ts';
-import type { ClusterInput, NodeAuth } from '../inventory/schema.ts';
+import type { ClusterInput, NodeAuth, SecretRef } from '../inventory/schema.ts';
 import { UsageError } from './errors.ts';
 import type { CliContext } from './context.ts';
 import type { Prompter } from './prompts.ts';
@@ -210,10 +210,15 @@ async function askAuth(
     });
     return { method, password: { env: env.trim() } };
   }
-  const value = await prompt.password({ message: `Password for ${node}`, validate: (v) => (v ? true : 'empty password') });
-  const ref = passwordFileRef(cluster, node, env);
-  secrets.push({ path: ref.file!, value });
-  return { method, password: ref };
+  return { method, password: await typePassword(prompt, `Password for ${node}`, { cluster, owner: node, env, secrets }) };
+}
+
+/** A password typed now: cluster.yaml names only its file, written (0600) with cluster.yaml. */
+async function typePassword(prompt: Prompter, message: string, o: { cluster: string; owner: string; env: NodeJS.ProcessEnv; secrets: PendingSecret[] }): Promise<SecretRef> {
+  const value = await prompt.password({ message, validate: (v) => (v ? true : 'empty password') });
+  const ref = passwordFileRef(o.cluster, o.owner, o.env);
+  o.secrets.push({ path: ref.file!, value });
+  return ref;
 }
 
 async function pickManager(nodes: NodeAnswer[], flags: InitFlags, prompt: Prompter | undefined, existing?: ClusterInput): Promise<NodeAnswer[]> {
@@ -270,9 +275,7 @@ async function askRegistry(prompt: Prompter, existing: ClusterInput | undefined,
   if (login === 'keep' && stored) Object.assign(r, stored);
   if (login === 'prompt') {
     r.username = (await prompt.input({ message: 'Registry user', default: was?.username, validate: (v) => (v.trim() ? true : 'empty user') })).trim();
-    const value = await prompt.password({ message: `Password for ${r.username} at ${r.address}`, validate: (v) => (v ? true : 'empty password') });
-    r.password = passwordFileRef(o.cluster, 'registry', o.env);
-    o.secrets.push({ path: r.password.file!, value });
+    r.password = await typePassword(prompt, `Password for ${r.username} at ${r.address}`, { ...o, owner: 'registry' });
   }
   return r;
 }

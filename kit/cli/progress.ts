@@ -1,7 +1,8 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { NodePlan, Runner } from '../plan/types.ts';
 import type { CliContext } from './context.ts';
-import { asTyped, execStep } from './dry-run.ts';
+import { asTyped } from '../plan/dry-run.ts';
+import { execStep } from '../plan/exec.ts';
 
 /**
  * The one progress display for long work: phases run in order; inside a phase each node is a row

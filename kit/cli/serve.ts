@@ -28,7 +28,7 @@ export function makeServeCommand(): Command {
     .option('--host <address>', 'address to listen on (env HOST, default 0.0.0.0)')
     .option('--model <name>', 'resnet50 or catdog (env MODEL, default resnet50)')
     .option('--model-dir <dir>', 'where ResNet50 is (env MODEL_DIR, default ~/.cache/edgefaas/models/resnet50)')
-    .option('--workers <n>', 'worker processes, one model each (env WORKERS, default: cores, capped by memory)')
+    .option('--workers <n>', 'worker processes, one model each (env WORKERS, default: cores or the CPU quota, capped by memory)')
     .action(async (flags: ServeFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const config = loadConfig(serveEnv(flags, ctx.env));

@@ -4,7 +4,7 @@ import type { NodeSpec } from '../inventory/schema.ts';
 import { gatewayPasswordFile } from '../openfaas/credentials.ts';
 import { orchestratorFor, type UpResult } from '../orchestrator/index.ts';
 import { contextOf } from './context.ts';
-import { dryRun } from './dry-run.ts';
+import { dryRun } from '../plan/dry-run.ts';
 import { formatSummary, runLive, type ProgressSummary } from './progress.ts';
 import { UsageError } from './errors.ts';
 import { probePool } from './cluster-pool.ts';

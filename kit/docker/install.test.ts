@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerFacts } from './facts.ts';
 import { emptyState } from '../nodes/state.ts';
-import { dockerPlan, dockerSteps, sha256 } from './install.ts';
+import { dockerPlan, sha256 } from './install.ts';
+
+const dockerSteps = (...args: Parameters<typeof dockerPlan>) => dockerPlan(...args).steps;
 
 const bare: DockerFacts = {
   arch: 'aarch64', userland: 'arm64', os: 'debian', serviceManager: 'systemd', dockerInstalled: false, dockerAptRepo: false,

@@ -81,11 +81,10 @@ export function dockerPlan(node: string, facts: DockerFacts, needs: DaemonJsonNe
   }
 
   const fileNow = merge.text;
+  // The file is edgefaas's (recorded in the node's state; a merge above records it) and dockerd was not yet seen running it.
+  const recordedNotApplied = state?.files[DAEMON_JSON] !== undefined && state.daemonJsonApplied !== sha256(fileNow);
   // Does the running dockerd run with the file? Not when an earlier run wrote it and was cut off.
-  const notApplied = facts.dockerRunning && ctx !== undefined && (
-    registriesNotApplied(ctx.registryConfig, needs).length > 0 ||
-    (state?.files[DAEMON_JSON] !== undefined && state.daemonJsonApplied !== sha256(fileNow))
-  );
+  const notApplied = facts.dockerRunning && ctx !== undefined && (registriesNotApplied(ctx.registryConfig, needs).length > 0 || recordedNotApplied);
   let applied = false;
   if (!facts.dockerRunning) {
     steps.push(
@@ -121,7 +120,7 @@ export function dockerPlan(node: string, facts: DockerFacts, needs: DaemonJsonNe
   }
 
   if (applied) steps.push(waitForDockerStep());
-  if (state && (applied || merge.changed) && state.daemonJsonApplied !== sha256(fileNow) && (state.files[DAEMON_JSON] || merge.changed)) {
+  if (state && (applied || merge.changed) && recordedNotApplied) {
     state = { ...state, daemonJsonApplied: sha256(fileNow) };
     steps.push(saveStateStep(state, `that dockerd runs with ${DAEMON_JSON}`));
   }
@@ -134,11 +133,6 @@ export function dockerPlan(node: string, facts: DockerFacts, needs: DaemonJsonNe
     });
   }
   return { steps, state };
-}
-
-/** dockerPlan's steps alone. */
-export function dockerSteps(node: string, facts: DockerFacts, needs: DaemonJsonNeeds, ctx?: DaemonContext): Step[] {
-  return dockerPlan(node, facts, needs, ctx).steps;
 }
 
 export function waitForDockerStep(seconds = 60): Step {

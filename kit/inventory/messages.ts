@@ -31,24 +31,25 @@ export function describeFound(path: readonly (string | number)[], value: unknown
 
 /** zod's messages, reworded as "expected X, got Y" with the value the user wrote. */
 export const configErrorMap: z.ZodErrorMap = (issue, ctx) => {
-  const describeValue = (value: unknown) => describeFound(issue.path, value);
+  // Under a secret-looking field only the kind of value is named, never the value.
+  const found = (value: unknown) => describeFound(issue.path, value);
   switch (issue.code) {
     case z.ZodIssueCode.invalid_type:
       if (issue.received === 'undefined') return { message: 'required, but missing' };
-      return { message: `expected ${article(issue.expected)}, got ${describeValue(ctx.data)}` };
+      return { message: `expected ${article(issue.expected)}, got ${found(ctx.data)}` };
     case z.ZodIssueCode.invalid_enum_value:
-      return { message: `expected one of ${issue.options.join(', ')}, got ${describeValue(ctx.data)}` };
+      return { message: `expected one of ${issue.options.join(', ')}, got ${found(ctx.data)}` };
     case z.ZodIssueCode.invalid_union_discriminator:
-      return { message: `expected one of ${issue.options.map(String).join(', ')}, got ${describeValue(discriminator(issue.path, ctx.data))}` };
+      return { message: `expected one of ${issue.options.map(String).join(', ')}, got ${found(discriminator(issue.path, ctx.data))}` };
     case z.ZodIssueCode.invalid_literal:
-      return { message: `expected ${describeValue(issue.expected)}, got ${describeValue(ctx.data)}` };
+      return { message: `expected ${found(issue.expected)}, got ${found(ctx.data)}` };
     case z.ZodIssueCode.unrecognized_keys:
       return { message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
     case z.ZodIssueCode.too_small:
-      if (issue.type === 'number') return { message: `expected at least ${issue.minimum}, got ${describeValue(ctx.data)}` };
+      if (issue.type === 'number') return { message: `expected at least ${issue.minimum}, got ${found(ctx.data)}` };
       break;
     case z.ZodIssueCode.too_big:
-      if (issue.type === 'number') return { message: `expected at most ${issue.maximum}, got ${describeValue(ctx.data)}` };
+      if (issue.type === 'number') return { message: `expected at most ${issue.maximum}, got ${found(ctx.data)}` };
       break;
     case z.ZodIssueCode.not_finite:
     case z.ZodIssueCode.invalid_string:

@@ -1,6 +1,4 @@
-import type { NodeSpec } from '../inventory/schema.ts';
-import type { Runner } from '../plan/types.ts';
-import { phaseOver, probeAll, stepsOn } from '../plan/node-steps.ts';
+import { phaseOver, probeAll, runOutcome, stepsOn, type NodeRun } from '../plan/node-steps.ts';
 import type { DownDeps, DownResult } from '../orchestrator/contract.ts';
 import { FUNCTIONS_NS, OPENFAAS_NS } from '../openfaas/k8s-manifests.ts';
 import { parseK3sFacts, probeK3sStep, type K3sFacts } from './probe.ts';
@@ -8,7 +6,7 @@ import { removeOpenfaasStep, uninstallStep } from './steps.ts';
 
 /** OpenFaaS's namespaces go (their objects with them); with purge, k3s's uninstall scripts run, agents first. */
 export async function k3sDown(d: DownDeps): Promise<DownResult> {
-  const states = d.spec.nodes.map((spec: NodeSpec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as K3sFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
+  const states = d.spec.nodes.map((spec): NodeRun & { facts?: K3sFacts } => ({ spec, changes: [] }));
   type S = (typeof states)[number];
   const run = stepsOn(d);
   const phase = phaseOver(d, d.spec.ssh.concurrency);
@@ -20,6 +18,5 @@ export async function k3sDown(d: DownDeps): Promise<DownResult> {
     await phase(states.filter((s) => installed(s) && s.spec.role !== 'manager'), (s) => run(s, [uninstallStep('agent')]));
     for (const s of states.filter((x) => installed(x) && x.spec.role === 'manager')) await phase([s], (x) => run(x, [uninstallStep('server')]));
   }
-  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
-  return { ok: nodes.every((n) => n.ok), changed: nodes.some((n) => n.changes.length > 0), nodes };
+  return runOutcome(states);
 }

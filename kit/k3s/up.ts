@@ -1,10 +1,8 @@
-import type { NodeSpec } from '../inventory/schema.ts';
-import type { Runner } from '../plan/types.ts';
-import { phaseOver, stepsOn, type NodeRun } from '../plan/node-steps.ts';
+import { failNode, phaseOver, runOutcome, stepsOn, type NodeRun } from '../plan/node-steps.ts';
 import { waitForGateway } from '../openfaas/wait.ts';
 import { resolvedAddress } from '../nodes/address.ts';
 import type { UpDeps, UpResult } from '../orchestrator/contract.ts';
-import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, keptOrNewPassword } from '../openfaas/credentials.ts';
 import { describeObjects, renderOpenfaasK8s } from '../openfaas/k8s-manifests.ts';
 import { applyAndWait } from '../openfaas/k8s-apply.ts';
 import { airgapPresentStep, airgapTargets, AIRGAP_SCRIPT, AIRGAP_STAGE, checkAirgap, placeAirgapStep, type CheckedAirgap } from './airgap.ts';
@@ -52,10 +50,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
   );
   const first = states.find((s) => s.kind === 'first-server')!;
   const notes: string[] = [];
-  const fail = (s: NodeState, e: unknown) => {
-    if (!s.error) d.progress?.fail(s.spec.name, e);
-    s.error ??= e instanceof Error ? e : new Error(String(e));
-  };
+  const fail = (s: NodeState, e: unknown) => failNode(d, s, e);
   const right = (s: NodeState, title: string) => d.progress?.done(s.spec.name, title, 'unchanged');
   const run = stepsOn(d);
   const probe = async (s: NodeState) => {
@@ -243,12 +238,7 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
         d.log(`kubeconfig: context ${ctx} in ${kubePath} (${m.status}${m.backup ? `, previous file kept as ${m.backup}` : ''})`);
       }
     }
-    let password = await readGatewayPassword(d.passwordFile);
-    if (password === undefined) {
-      password = generatePassword();
-      if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-      d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
-    }
+    const { password } = await keptOrNewPassword(d.passwordFile, { what: 'gateway password', dryRun: d.dryRun, log: d.log });
     d.secrets?.add(password);
     const objects = renderOpenfaasK8s({
       password,
@@ -267,7 +257,6 @@ export async function k3sUp(d: UpDeps): Promise<UpResult> {
     await waitForGateway(url, password, { auth: spec.gateway.auth, waitMs: d.gatewayWaitMs, fetch: d.fetch, hint: `kubectl --context ${ctx} -n openfaas get pods` });
   }
 
-  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
   if (airgap) notes.push(`airgap: k3s from ${airgap.binary.path} (sha256 ${airgap.binary.sha256.slice(0, 12)}…), images from ${airgap.images.path}`);
-  return { ok: nodes.every((n) => n.ok), changed: nodes.some((n) => n.changes.length > 0), gatewayUrl: url, nodes, notes };
+  return { ...runOutcome(states), gatewayUrl: url, notes };
 }

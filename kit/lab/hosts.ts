@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { docker } from './docker-cli.ts';
+import { holdLock } from './lock.ts';
 import type { LabLayout } from './names.ts';
 
 /**
@@ -32,37 +33,19 @@ export function withHostsBlock(text: string, lab: string, block?: string): strin
   return out;
 }
 
-/** Several labs (and checkouts) edit this machine's /etc/hosts: one at a time, in place (it may be a bind mount). */
-async function locked<T>(work: () => Promise<T>): Promise<T> {
-  const dir = '/tmp/edgefaas-etc-hosts.lock';
-  for (let i = 0; ; i++) {
-    try {
-      await fs.mkdir(dir);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      // A holder that died leaves the lock behind: edits take milliseconds, so 10 s is stale.
-      const age = Date.now() - (await fs.stat(dir).then((s) => s.mtimeMs, () => Date.now()));
-      if (age > 10_000 || i > 200) await fs.rm(dir, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** Sets (block given) or removes lab's block in this machine's hosts file; true when it changed. */
 export async function editHostsFile(lab: string, block?: string, file = HOSTS_FILE): Promise<boolean> {
-  return locked(async () => {
+  // Several labs (and checkouts) edit it: one at a time, in place (it may be a bind mount).
+  const release = await holdLock('/tmp/edgefaas-etc-hosts.lock', { waitMs: 60_000, pollMs: 50, what: `${file}'s edit lock` });
+  try {
     const old = await fs.readFile(file, 'utf8').catch(() => '');
     const next = withHostsBlock(old, lab, block);
     if (next === old) return false;
     await fs.writeFile(file, next);
     return true;
-  });
+  } finally {
+    await release();
+  }
 }
 
 /** The same block inside a lab host's /etc/hosts (Docker writes that file when the container starts). */

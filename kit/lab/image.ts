@@ -1,34 +1,18 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { docker } from './docker-cli.ts';
-import { LabError } from './names.ts';
+import { debianBase } from './registry/image.ts';
 import { suiteBase, type LabSuite } from './suite-base.ts';
 
-const run = promisify(execFile);
 const nodeDir = fileURLToPath(new URL('./node/', import.meta.url));
-const buildBase = fileURLToPath(new URL('../../scripts/build-base', import.meta.url));
 
 /** What every lab node's root filesystem holds before the kit touches it: what a fresh Pi OS has. */
 export const NODE_PACKAGES = ['openssh-server', 'sudo', 'iproute2', 'procps', 'ca-certificates', 'iptables', 'kmod', 'curl', 'gnupg', 'lsb-release', 'util-linux'];
 
-async function bookwormBase(): Promise<string> {
-  try {
-    const { stdout } = await run(buildBase, ['--arch', 'amd64', '--include', NODE_PACKAGES.join(','), '--name', 'labnode'], {
-      maxBuffer: 16 << 20,
-    });
-    return stdout.trim().split('\n').pop()!;
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new LabError(`building the lab's Debian base failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' ')}; run scripts/setup first`);
-  }
-}
-
 /** Builds (or reuses) the lab node image: a debootstrapped base plus kit/lab/node. Returns its tag. */
 export async function ensureNodeImage(log: (line: string) => void = () => {}, suite: LabSuite = 'bookworm'): Promise<string> {
-  const base = suite === 'bookworm' ? await bookwormBase() : await suiteBase(suite, 'labnode', NODE_PACKAGES, log);
+  const base = suite === 'bookworm' ? await debianBase('labnode', NODE_PACKAGES) : await suiteBase(suite, 'labnode', NODE_PACKAGES, log);
   const hash = createHash('sha256').update(base);
   for (const f of (await fs.readdir(nodeDir)).sort()) hash.update(f).update(await fs.readFile(nodeDir + f));
   const tag = `edgefaas/labnode:${hash.digest('hex').slice(0, 12)}`;

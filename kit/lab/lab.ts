@@ -208,13 +208,27 @@ async function hostKeys(container: string, names: string[]): Promise<string[]> {
  */
 async function setDockerFloor(container: string, version: string | undefined): Promise<boolean> {
   if (version === undefined) return false;
-  if (!/^1\.\d+$/.test(version)) throw new LabError(`--docker-min-api takes an API version like 1.44, got "${version}"`);
   const want = `# edgefaas lab: dockerd refuses clients below API ${version}, as Docker 29 does\nexport DOCKER_MIN_API_VERSION=${version}\n`;
   const have = await docker(['exec', container, 'cat', '/etc/default/docker'], { allowFail: true });
   if (have.code === 0 && have.stdout === want) return false;
   await docker(['exec', '-i', container, 'sh', '-c', 'cat > /etc/default/docker'], { stdin: want });
   await docker(['exec', '-i', container, 'sh', '-c', 'cat > /etc/dpkg/dpkg.cfg.d/edgefaas-lab-keep-config'], { stdin: 'force-confdef\nforce-confold\n' });
   return true;
+}
+
+/** The per-host options, checked before anything is made: bad input loses nothing. */
+function checkHostOptions(layout: LabLayout, opts: LabUpOptions): void {
+  if (opts.memory !== undefined) memoryBytes(opts.memory);
+  if (opts.cpus !== undefined && !(opts.cpus > 0 && opts.cpus <= 64)) throw new LabError(`--cpus must be a number above 0, like 0.5, got "${opts.cpus}"`);
+  for (const node of [...Object.keys(opts.os ?? {}), ...Object.keys(opts.dockerMinApi ?? {})]) {
+    if (!layout.nodes.some((n) => n.name === node)) throw new LabError(`no host ${node} in lab ${layout.name} (it has ${layout.nodes.map((n) => n.name).join(', ')})`);
+  }
+  for (const [node, suite] of Object.entries(opts.os ?? {})) {
+    if (!LAB_SUITES.includes(suite)) throw new LabError(`--os ${node}=${suite}: a lab host runs ${LAB_SUITES.join(' or ')}`);
+  }
+  for (const version of Object.values(opts.dockerMinApi ?? {})) {
+    if (!/^1\.\d+$/.test(version)) throw new LabError(`--docker-min-api takes an API version like 1.44, got "${version}"`);
+  }
 }
 
 /**
@@ -239,19 +253,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
     throw new LabError(`lab ${layout.name} has ${existing.length} nodes, more than --nodes ${layout.nodes.length}; run: edgefaas lab down --name ${layout.name} first`);
   }
 
-  if (opts.memory !== undefined) memoryBytes(opts.memory);
-  if (opts.cpus !== undefined && !(opts.cpus > 0 && opts.cpus <= 64)) throw new LabError(`--cpus must be a number above 0, like 0.5, got "${opts.cpus}"`);
+  checkHostOptions(layout, opts);
   const limits = limitArgs(opts);
   let changed = await ensureNetwork(layout);
   await ensureSecrets(f);
   // OpenFaaS's own images cannot be pulled by lab hosts: up sideloads the stand-in gateway, Debian's
   // registry, Prometheus and Alertmanager, built here (once; reused while their recipes are unchanged).
-  for (const node of [...Object.keys(opts.os ?? {}), ...Object.keys(opts.dockerMinApi ?? {})]) {
-    if (!layout.nodes.some((n) => n.name === node)) throw new LabError(`no host ${node} in lab ${layout.name} (it has ${layout.nodes.map((n) => n.name).join(', ')})`);
-  }
-  for (const [node, suite] of Object.entries(opts.os ?? {})) {
-    if (!LAB_SUITES.includes(suite)) throw new LabError(`--os ${node}=${suite}: a lab host runs ${LAB_SUITES.join(' or ')}`);
-  }
   const suites = [...new Set(layout.nodes.map((n) => opts.os?.[n.name] ?? 'bookworm'))];
   const [images, openfaas] = await Promise.all([
     Promise.all(suites.map(async (suite) => [suite, await ensureNodeImage(log, suite)] as const)).then((e) => new Map(e)),

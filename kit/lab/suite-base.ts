@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { docker } from './docker-cli.ts';
+import { holdLock } from './lock.ts';
 import { LabError } from './names.ts';
 
 const run = promisify(execFile);
@@ -18,11 +19,9 @@ export type LabSuite = (typeof LAB_SUITES)[number];
 
 /** The Debian mirror this machine's apt uses (no host is named in the project). */
 async function debianMirror(): Promise<string> {
-  const texts: string[] = [];
-  for (const dir of ['/etc/apt/sources.list.d']) {
-    for (const f of await fs.readdir(dir).catch(() => [] as string[])) texts.push(await fs.readFile(join(dir, f), 'utf8').catch(() => ''));
-  }
-  texts.push(await fs.readFile('/etc/apt/sources.list', 'utf8').catch(() => ''));
+  const dir = '/etc/apt/sources.list.d';
+  const files = [...(await fs.readdir(dir).catch(() => [] as string[])).map((f) => join(dir, f)), '/etc/apt/sources.list'];
+  const texts = await Promise.all(files.map((f) => fs.readFile(f, 'utf8').catch(() => '')));
   const uris = texts.flatMap((t) => [...t.matchAll(/^(?:URIs:|deb)\s+(\S+)/gm)].map((m) => m[1]!));
   const uri = uris.find((u) => /\/debian\/?$/.test(u));
   if (!uri) throw new LabError('no Debian mirror found in /etc/apt: the lab builds its hosts from Debian packages');
@@ -34,12 +33,16 @@ export async function suiteBase(suite: Exclude<LabSuite, 'bookworm'>, name: stri
   const include = [...new Set(packages)].sort().join(',');
   const key = createHash('sha256').update(`${suite} amd64 ${include} minbase v1`).digest('hex').slice(0, 12);
   const ref = `edgefaas/base-${name}-${suite}:amd64-${key}`;
-  if ((await docker(['image', 'inspect', ref], { allowFail: true })).code === 0) return ref;
+  const built = async () => (await docker(['image', 'inspect', ref], { allowFail: true })).code === 0;
+  if (await built()) return ref;
   const cache = join(process.env.EDGEFAAS_CACHE || join(homedir(), '.cache', 'edgefaas'), 'base');
   const tarball = join(cache, `${name}-${suite}-amd64-${key}.tar`);
   await fs.mkdir(cache, { recursive: true });
+  // One build per recipe at a time, as build-base's flock: a second lab up waits and reuses it.
+  const release = await holdLock(join(cache, `.${name}-${suite}-amd64-${key}.lock.d`), { waitMs: 40 * 60_000, pollMs: 1000, what: `the ${suite} base build` });
   const work = await fs.mkdtemp(join(cache, 'work-'));
   try {
+    if (await built()) return ref;
     if (!(await fs.stat(tarball).then((s) => s.size > 0, () => false))) {
       log(`debootstrap ${suite} (${include})`);
       const rootfs = join(work, 'rootfs');
@@ -60,5 +63,6 @@ export async function suiteBase(suite: Exclude<LabSuite, 'bookworm'>, name: stri
     return ref;
   } finally {
     await fs.rm(work, { recursive: true, force: true });
+    await release();
   }
 }

@@ -42,7 +42,7 @@ export async function storedCredentials(
   return password ? { username: GATEWAY_USER, password } : undefined;
 }
 
-export async function readGatewayPassword(file: string): Promise<string | undefined> {
+async function readGatewayPassword(file: string): Promise<string | undefined> {
   try {
     const stat = await fs.stat(file);
     if ((stat.mode & 0o077) !== 0) {
@@ -56,10 +56,27 @@ export async function readGatewayPassword(file: string): Promise<string | undefi
 }
 
 /** 32 random bytes as hex (the Swarm stack's deploy script used sha256 hex of random bytes). */
-export function generatePassword(): string {
+function generatePassword(): string {
   return randomBytes(32).toString('hex');
 }
 
 export async function storeGatewayPassword(file: string, password: string): Promise<void> {
   await writeSecretFile(file, `${password}\n`);
+}
+
+/**
+ * The password kept in `file`, else a new one generated and stored there (0600; a dry run only
+ * says so). `refuse`: why none may be made here (the cluster already has one this machine lacks).
+ */
+export async function keptOrNewPassword(
+  file: string,
+  o: { what: string; dryRun: boolean; log(line: string): void; refuse?: Error },
+): Promise<{ password: string; created: boolean }> {
+  const kept = await readGatewayPassword(file);
+  if (kept !== undefined) return { password: kept, created: false };
+  if (o.refuse) throw o.refuse;
+  const password = generatePassword();
+  if (!o.dryRun) await storeGatewayPassword(file, password);
+  o.log(o.dryRun ? `a ${o.what} would be generated and stored in ${file} (0600)` : `${o.what} generated, stored in ${file} (0600)`);
+  return { password, created: true };
 }

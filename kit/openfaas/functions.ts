@@ -1,7 +1,9 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ClusterSpec, FunctionSpec } from '../inventory/schema.ts';
 import { spreadFor, type NodeRoom } from './placement.ts';
 import type { Stack, StackFunction } from './stack.ts';
-import { replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
+import { replicasTheCoresRun, replicaSize, type NodeCapacity, type ReplicaSize } from './sizing.ts';
 
 /** The gateway's upstream_timeout in the stack `up` deploys (swarm/openfaas.yml). */
 export const GATEWAY_UPSTREAM_TIMEOUT_MS = 5 * 60_000;
@@ -14,6 +16,11 @@ const MODEL_DEFAULTS: Record<FunctionSpec['model'], { exec: string; write: strin
 
 /** Without the nodes' capacities (a stack written without probing them): the sizes for a 2 GB node, WORKERS left to the function. */
 const UNSIZED: Omit<ReplicaSize, 'workers'> & { workers?: number } = { requestMi: 768, limitMi: 1536 };
+
+/** Where scripts/setup puts darknet's photos (what deploy's smoke test and bench send by default). */
+export function photosDir(env: NodeJS.ProcessEnv): string {
+  return env.EDGEFAAS_PHOTOS || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'edgefaas', 'photos');
+}
 
 /** What deploy's smoke test sends and the top-1 label it expects (darknet's dog.jpg, a malamute). */
 export const SMOKE: Record<FunctionSpec['model'], { photo: string; label: RegExp }> = {
@@ -36,7 +43,7 @@ export function stackForCluster(spec: ClusterSpec, o: { image: string; gateway: 
     const d = MODEL_DEFAULTS[f.model];
     const size = sizes.get(f.name)!;
     // --- tput (#13): replicas and placement ---
-    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms);
+    const spread = spreadFor(spec, f, { oneMB: size.requestMi, allMB }, o.rooms, o.nodes && size.workers ? replicasTheCoresRun(o.nodes, size.workers) : undefined);
     // --- end tput ---
     functions[f.name] = {
       image: o.image,

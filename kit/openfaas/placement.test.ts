@@ -36,12 +36,25 @@ describe('replica placement', () => {
     expect(one.functions.classify!.labels!['com.openfaas.scale.min']).toBe('3');
   });
 
+  it("stops alert scaling where the nodes' cores are taken (one worker per half-CPU host: one replica each), unless cluster.yaml says otherwise", () => {
+    const halfCpu = ['pi-1', 'pi-2', 'pi-3'].map((node) => ({ node, memoryMi: 3800, cpus: 1, gateway: node === 'pi-1' }));
+    const sized = (extra: object) =>
+      stackForCluster(ClusterSpec.parse({ nodes, functions: [{ name: 'classify', model: 'resnet50' }], ...extra }), { image: 'r:5000/edgefaas/function:1', gateway: 'http://10.0.0.11:8080', rooms: three, nodes: halfCpu }).functions.classify!;
+    expect(sized({}).environment!.WORKERS).toBe('1');
+    expect(sized({}).labels).toEqual({ 'com.openfaas.scale.min': '3', 'com.openfaas.scale.max': '3' });
+    expect(sized({ scale: { min: 1 } }).labels).toEqual({ 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '3' });
+    expect(sized({ scale: { max: 6 } }).labels).toEqual({ 'com.openfaas.scale.min': '3', 'com.openfaas.scale.max': '6' });
+    const quadCore = halfCpu.map((n) => ({ ...n, cpus: 4, memoryMi: 1024 }));
+    const pis = stackForCluster(ClusterSpec.parse({ nodes, functions: [{ name: 'classify', model: 'resnet50' }] }), { image: 'i', gateway: 'g', rooms: three, nodes: quadCore }).functions.classify!;
+    expect(pis.labels!['com.openfaas.scale.max']).toBe('5');
+  });
+
   it('takes scale.min and scale.max from cluster.yaml over the node count', () => {
     const fn = stack({ scale: { min: 1, max: 3 } }, three).functions.classify!;
     expect(fn.labels).toEqual({ 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '3' });
   });
 
-  it('keeps the function\'s replicas/maxReplicas as floors', () => {
+  it('keeps the function\'s replicas/maxReplicas as floors where the cores are not known', () => {
     const spec = ClusterSpec.parse({ nodes, functions: [{ name: 'classify', model: 'resnet50', replicas: 4, maxReplicas: 8 }] });
     expect(spreadFor(spec, spec.functions[0]!, { oneMB: 768, allMB: 768 }, three)).toMatchObject({ min: 4, max: 8, nodes: ['pi-1', 'pi-2', 'pi-3'] });
   });

@@ -24,7 +24,7 @@ export function replicasThatFit(memoryMB: number, requestMB: number): number {
 export interface Spread {
   /** com.openfaas.scale.min: the replicas faas-swarm starts with (and every update resets to). */
   min: number;
-  /** com.openfaas.scale.max: where the gateway's alert scaling stops. */
+  /** com.openfaas.scale.max: where the gateway's alert scaling stops (never past what the nodes' cores run, unless cluster.yaml says so). */
   max: number;
   /** Sent as the deployment's constraints: faas-swarm keeps them on every update. */
   constraints: string[];
@@ -40,14 +40,23 @@ export interface Spread {
  * function, which Swarm's scheduler (fewest tasks of the service first) spreads one per node, and a
  * node without memory even for this one is excluded by a constraint. When no node holds all the
  * functions at once (1 GB Pis), each function starts with its own `replicas` and the memory
- * reservations keep them apart. `scale.min`/`scale.max` in cluster.yaml override the counts; a
- * function's `replicas`/`maxReplicas` stay floors.
+ * reservations keep them apart. Alert scaling stops at the function's `maxReplicas`, or sooner at
+ * `coreReplicas` (replicas the nodes' cores run at once): a CPU-bound replica past that only takes
+ * CPU from the replicas serving, and its model load more. `scale.min`/`scale.max` in cluster.yaml
+ * override the counts; a function's `replicas` stays a floor.
  */
-export function spreadFor(spec: Pick<ClusterSpec, 'scale'>, fn: FunctionSpec, need: { oneMB: number; allMB: number }, rooms: NodeRoom[] | undefined): Spread {
+export function spreadFor(
+  spec: Pick<ClusterSpec, 'scale'>,
+  fn: FunctionSpec,
+  need: { oneMB: number; allMB: number },
+  rooms: NodeRoom[] | undefined,
+  coreReplicas = Infinity,
+): Spread {
   const base = ['node.platform.os == linux'];
+  const maxFor = (min: number) => spec.scale?.max ?? Math.max(min, Math.min(fn.maxReplicas, coreReplicas));
   if (!rooms) {
     const min = spec.scale?.min ?? fn.replicas;
-    return { min, max: spec.scale?.max ?? Math.max(fn.maxReplicas, min), constraints: base, nodes: [] };
+    return { min, max: maxFor(min), constraints: base, nodes: [] };
   }
   const fits = rooms.filter((r) => replicasThatFit(r.memoryMB, need.oneMB) >= 1);
   if (!fits.length) {
@@ -56,9 +65,8 @@ export function spreadFor(spec: Pick<ClusterSpec, 'scale'>, fn: FunctionSpec, ne
   }
   const holdsAll = rooms.filter((r) => replicasThatFit(r.memoryMB, need.allMB) >= 1);
   const min = spec.scale?.min ?? Math.max(fn.replicas, holdsAll.length);
-  const max = spec.scale?.max ?? Math.max(fn.maxReplicas, min);
   const excluded = rooms.filter((r) => !fits.includes(r)).map((r) => `node.hostname != ${r.hostname}`);
-  return { min, max: Math.max(max, min), constraints: [...base, ...excluded], nodes: (holdsAll.length ? holdsAll : fits).map((r) => r.node) };
+  return { min, max: Math.max(maxFor(min), min), constraints: [...base, ...excluded], nodes: (holdsAll.length ? holdsAll : fits).map((r) => r.node) };
 }
 
 /** Each node's hostname and memory from doctor's reports; a node that did not answer fails the deploy. */

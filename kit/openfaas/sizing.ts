@@ -71,6 +71,11 @@ export function replicaSize(model: FunctionSpec['model'], nodes: NodeCapacity[],
   };
 }
 
+/** Replicas of that size the nodes' cores run at once: each worker takes a core (a half-CPU host counts as one). */
+export function replicasTheCoresRun(nodes: NodeCapacity[], workers: number): number {
+  return nodes.reduce((sum, n) => sum + Math.max(1, Math.floor(n.cpus / workers)), 0);
+}
+
 /** How many replicas of that size a node's room takes. */
 export function replicasThatFit(n: NodeCapacity, size: ReplicaSize, stackMi = stackReservationMi()): number {
   return Math.floor(replicaRoomMi(n, stackMi) / size.requestMi);

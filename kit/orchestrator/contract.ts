@@ -8,8 +8,6 @@ import type { ResolveOptions } from '../nodes/address.ts';
  */
 export interface Orchestrator {
   readonly kind: ClusterSpec['orchestrator'];
-  /** What one node has now (read-only: runs under --dry-run too). */
-  probe(runner: Runner): Promise<NodeProbe>;
   /** Converge every node; under dryRun only read-only steps run and the rest are printed. */
   up(d: UpDeps): Promise<UpResult>;
   /** Remove what up made; `purge` also uninstalls the orchestrator itself where it can (Swarm: restores the original daemon.json). */
@@ -21,15 +19,6 @@ export interface Orchestrator {
   imageDelivery(spec: ClusterSpec): Promise<ImageDelivery>;
   /** What the OpenFaaS edition this orchestrator runs allows (CE on Kubernetes: 15 functions, 5 replicas). */
   functionLimits?: { functions: number; replicas: number };
-}
-
-export interface NodeProbe {
-  node: string;
-  /** uname -m (x86_64, aarch64, armv7l), '' when unknown. */
-  arch: string;
-  /** True when the node already runs its part of the cluster. */
-  member: boolean;
-  detail: string;
 }
 
 export interface ImageDelivery {

@@ -1,4 +1,5 @@
 import type { NodeSpec } from '../inventory/schema.ts';
+import type { NodeOutcome, StepProgress } from '../orchestrator/contract.ts';
 import { forEachNode } from '../ssh/parallel.ts';
 import { execSteps } from './exec.ts';
 import type { Runner, Step } from './types.ts';
@@ -13,7 +14,20 @@ export interface NodeRun {
 
 interface Reporting {
   log(line: string): void;
-  progress?: { start(node: string, step: string): void; done(node: string, step: string, outcome: 'changed' | 'unchanged'): void; fail(node: string, err: unknown): void };
+  progress?: StepProgress;
+}
+
+/** Keeps a node's first error (what follows from it is not news) and shows it on the node's row. */
+export function failNode(d: Reporting, s: NodeRun, e: unknown): void {
+  if (s.error) return;
+  d.progress?.fail(s.spec.name, e);
+  s.error = e instanceof Error ? e : new Error(String(e));
+}
+
+/** What a run reports: each node's changes or error; ok when no node failed. */
+export function runOutcome(states: NodeRun[]): { ok: boolean; changed: boolean; nodes: NodeOutcome[] } {
+  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
+  return { ok: nodes.every((n) => n.ok), changed: nodes.some((n) => n.changes.length > 0), nodes };
 }
 
 /** Runs steps on a node's runner; `as` is the node they are about (its row shows them). */
@@ -33,10 +47,7 @@ export function phaseOver(d: Reporting, concurrency: number) {
   return async <S extends NodeRun>(list: S[], work: (s: S) => Promise<unknown>): Promise<void> => {
     const out = await forEachNode(list.map((s) => ({ name: s.spec.name, s })), concurrency, ({ s }) => work(s));
     out.forEach((o, i) => {
-      if (!o.ok && !list[i]!.error) {
-        d.progress?.fail(list[i]!.spec.name, o.error);
-        list[i]!.error = o.error instanceof Error ? o.error : new Error(String(o.error));
-      }
+      if (!o.ok) failNode(d, list[i]!, o.error);
     });
   };
 }

@@ -1,5 +1,4 @@
-import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
-import type { Runner, Step } from '../plan/types.ts';
+import type { Step } from '../plan/types.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { REGISTRY_SERVICE } from './registry.ts';
@@ -9,25 +8,8 @@ import { keysNeedingRestart } from '../docker/daemon-json.ts';
 import { DAEMON_JSON, waitForDockerStep } from '../docker/install.ts';
 import { emptyState, removeStateStep, type NodeStateFile } from '../nodes/state.ts';
 import { lockedAdvice, ourFunctions, ourSecrets, ourServices, ownershipProbeStep, parseOwnership, removeServicesStep, stateSteps, swarmVerdict, type OwnedFacts } from './ownership.ts';
-import { phaseOver, stepsOn } from '../plan/node-steps.ts';
-import type { UpProgress } from './up.ts';
-
-export interface SwarmDownDeps {
-  spec: ClusterSpec;
-  runner(node: NodeSpec): Promise<Runner>;
-  dryRun: boolean;
-  log(line: string): void;
-  /** Rows for a progress display (as swarmUp's): when given, step titles go here, not to log. */
-  progress?: UpProgress;
-  /** Also put back the original /etc/docker/daemon.json and remove edgefaas' record on each node. */
-  purge?: boolean;
-}
-
-export interface SwarmDownResult {
-  ok: boolean;
-  changed: boolean;
-  nodes: Array<{ node: string; ok: boolean; changes: string[]; error?: string }>;
-}
+import { phaseOver, runOutcome, stepsOn, type NodeRun } from '../plan/node-steps.ts';
+import type { DownDeps, DownResult } from '../orchestrator/contract.ts';
 
 /**
  * What edgefaas made in the swarm goes: the functions deployed through its gateway, stack "func"
@@ -98,9 +80,14 @@ function restoreDaemonJsonSteps(facts: DockerFacts, original: string | null): St
   return steps;
 }
 
-export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
-  const states = d.spec.nodes.map((spec) => ({ spec, runner: undefined as Runner | undefined, facts: undefined as DockerFacts | undefined, own: undefined as OwnedFacts | undefined, changes: [] as string[], error: undefined as Error | undefined }));
-  type S = (typeof states)[number];
+interface NodeState extends NodeRun {
+  facts?: DockerFacts;
+  own?: OwnedFacts;
+}
+
+export async function swarmDown(d: DownDeps): Promise<DownResult> {
+  const states = d.spec.nodes.map((spec): NodeState => ({ spec, changes: [] }));
+  type S = NodeState;
   const run = stepsOn(d);
   const phase = phaseOver(d, d.spec.ssh.concurrency);
   await phase(states, async (s) => {
@@ -189,6 +176,5 @@ export async function swarmDown(d: SwarmDownDeps): Promise<SwarmDownResult> {
     });
   }
 
-  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
-  return { ok: nodes.every((n) => n.ok), changed: nodes.some((n) => n.changes.length > 0), nodes };
+  return runOutcome(states);
 }

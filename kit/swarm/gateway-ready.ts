@@ -1,7 +1,7 @@
 import type { Runner } from '../plan/types.ts';
-import { GatewayClient } from '../gateway/client.ts';
+import { execStep } from '../plan/exec.ts';
 import { STACK_NAME } from '../openfaas/swarm-stack.ts';
-import { GATEWAY_USER } from '../openfaas/credentials.ts';
+import { gatewayAnswers, readinessClient } from '../openfaas/wait.ts';
 import { judgeRollout, parseRolloutProbe, rolloutProbeStep, taskLogsStep, type RolloutVerdict } from './rollout.ts';
 
 export const GATEWAY_SERVICE = `${STACK_NAME}_gateway`;
@@ -31,7 +31,7 @@ export interface GatewayReadyOptions {
  * or rolled-back update fails at once, naming the task's error and its last log lines.
  */
 export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void> {
-  const client = new GatewayClient({ baseUrl: o.url, auth: o.auth ? { username: GATEWAY_USER, password: o.password } : undefined, fetch: o.fetch, timeoutMs: 5000 });
+  const client = readinessClient(o.url, o.password, o);
   const deadline = Date.now() + o.timeoutMs;
   const see = `see: docker service ps --no-trunc ${GATEWAY_SERVICE} on ${o.node}`;
   let last = '';
@@ -42,7 +42,7 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
       throw new GatewayNotReadyError(`the gateway (${GATEWAY_SERVICE}) does not run: ${verdict.why}${logs ? `; it printed: ${logs}` : ''}; ${see}`);
     }
     if (verdict.kind === 'ready') {
-      last = await answers(client);
+      last = await gatewayAnswers(client);
       if (!last) {
         const again = await readRollout(o.runner, o.expectLabels);
         if (again.kind === 'ready' && again.taskId === verdict.taskId) return;
@@ -57,26 +57,13 @@ export async function waitForGatewayReady(o: GatewayReadyOptions): Promise<void>
 }
 
 async function readRollout(runner: Runner, expectLabels?: Record<string, string>): Promise<RolloutVerdict> {
-  const step = rolloutProbeStep(GATEWAY_SERVICE);
-  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
+  const res = await execStep(runner, rolloutProbeStep(GATEWAY_SERVICE));
   if (res.code !== 0) return { kind: 'waiting', why: `docker service inspect ${GATEWAY_SERVICE} failed: ${res.stderr.trim().split('\n').pop() ?? ''}` };
   return judgeRollout(parseRolloutProbe(res.stdout), expectLabels);
 }
 
-/** '' when /healthz and an authenticated /system/functions answer, else why not. */
-async function answers(client: GatewayClient): Promise<string> {
-  try {
-    if (!(await client.healthz())) return '/healthz did not answer 200';
-    await client.listFunctions();
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
 async function lastLogLines(runner: Runner, taskId: string): Promise<string> {
-  const step = taskLogsStep(taskId);
-  const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs }).catch(() => undefined);
+  const res = await execStep(runner, taskLogsStep(taskId)).catch(() => undefined);
   if (!res || res.code !== 0) return '';
   return res.stdout.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
 }

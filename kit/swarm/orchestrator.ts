@@ -1,5 +1,4 @@
 import { OrchestratorUsageError, type Orchestrator } from '../orchestrator/contract.ts';
-import { parseDockerFacts, probeDockerStep } from '../docker/facts.ts';
 import { registryAddress } from '../images/cluster.ts';
 import { gatewayUrl } from '../openfaas/credentials.ts';
 import { swarmUp } from './up.ts';
@@ -9,26 +8,13 @@ import { swarmStatus } from './status.ts';
 /** Docker Swarm behind the orchestrator contract: a thin adapter over swarmUp/Down/Status. */
 export const swarmOrchestrator: Orchestrator = {
   kind: 'swarm',
-  async probe(runner) {
-    const step = probeDockerStep();
-    const res = await runner.exec(step.command, { sudo: step.sudo, readOnly: true, timeoutMs: step.timeoutMs });
-    if (res.code !== 0) throw new Error(`${runner.node}: probe failed (exit ${res.code}): ${res.stderr.trim()}`);
-    const f = parseDockerFacts(res.stdout);
-    const member = f.swarm.state === 'active';
-    return {
-      node: runner.node,
-      arch: f.arch,
-      member,
-      detail: !f.dockerInstalled ? 'no docker' : member ? `swarm ${f.swarm.isManager ? 'manager' : 'worker'}` : `docker ${f.dockerRunning ? 'running' : 'stopped'}, not in a swarm`,
-    };
-  },
   up(d) {
     if (d.airgap) throw new OrchestratorUsageError('--k3s-binary/--k3s-images are for orchestrator: k3s; this cluster.yaml says swarm');
     return swarmUp(d);
   },
   // --purge on Swarm: the original daemon.json back on every node, and edgefaas' record removed (Docker stays).
-  down: (d) => swarmDown(d),
-  status: (d) => swarmStatus(d),
+  down: swarmDown,
+  status: swarmStatus,
   gatewayUrl,
   async imageDelivery(spec) {
     const registry = await registryAddress(spec);

@@ -1,20 +1,14 @@
-import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
-import type { Runner } from '../plan/types.ts';
+import type { ClusterStatus, StatusDeps } from '../orchestrator/contract.ts';
 import { parseDockerFacts, probeDockerStep, type ManagerFacts } from '../docker/facts.ts';
 import { GatewayClient } from '../gateway/client.ts';
 
-export interface SwarmStatus {
-  gatewayUrl: string;
-  gatewayHealthy: boolean;
-  /** The manager that answered, or undefined when none did. */
-  manager?: string;
-  nodes: Array<{ name: string; address: string; arch: string; role: string; state: string; inSwarm: boolean }>;
-  services: Array<{ name: string; replicas: string; image: string }>;
-  errors: string[];
+/** The contract's status, each node also saying whether the swarm lists it. */
+export interface SwarmStatus extends ClusterStatus {
+  nodes: Array<ClusterStatus['nodes'][number] & { inSwarm: boolean }>;
 }
 
 /** Asks the managers (first that answers) for nodes and services, and the gateway for /healthz. */
-export async function swarmStatus(d: { spec: ClusterSpec; runner(node: NodeSpec): Promise<Runner>; gatewayUrl: string; fetch?: typeof globalThis.fetch }): Promise<SwarmStatus> {
+export async function swarmStatus(d: StatusDeps): Promise<SwarmStatus> {
   const errors: string[] = [];
   let manager: ManagerFacts | undefined;
   let managerName: string | undefined;

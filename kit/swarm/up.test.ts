@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterSpec } from '../inventory/schema.ts';
 import type { ExecOptions, ExecResult, Runner } from '../plan/types.ts';
-import { swarmUp, type UpProgress } from './up.ts';
+import { swarmUp } from './up.ts';
+import type { StepProgress } from '../orchestrator/contract.ts';
 
 /**
  * A scripted cluster: each fake node keeps the state the commands would change (docker installed,
@@ -69,7 +70,7 @@ afterEach(async () => {
 /** What `getent ahosts` prints on the manager, per name. */
 const ON_MANAGER: Record<string, string> = { 'pi-1.lan': '127.0.1.1 STREAM pi-1.lan\n10.0.0.1 STREAM\n', 'pi-2.lan': '10.0.0.2 STREAM pi-2.lan\n' };
 
-async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; address?: string }>, fakes: FakeNode[], progress?: UpProgress, registry?: unknown) {
+async function up(specNodes: Array<{ name: string; role: 'manager' | 'worker'; address?: string }>, fakes: FakeNode[], progress?: StepProgress, registry?: unknown) {
   dir ??= await mkdtemp(join(tmpdir(), 'edgefaas-up-'));
   const spec = ClusterSpec.parse({ nodes: specNodes.map((n, i) => ({ ...n, address: n.address ?? `10.0.0.${i + 1}` })), ...(registry ? { registry } : {}) });
   const events: string[] = [];
@@ -185,7 +186,7 @@ describe('swarmUp orchestration', () => {
 
   it('reports each step as a row to the progress display: started then changed, already right, or the node failed', async () => {
     const rows: string[] = [];
-    const progress: UpProgress = {
+    const progress: StepProgress = {
       start: (node, step) => rows.push(`${node} start ${step}`),
       done: (node, step, outcome) => rows.push(`${node} ${outcome} ${step}`),
       fail: (node, err) => rows.push(`${node} failed ${(err as Error).message}`),

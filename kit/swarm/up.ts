@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { BasicAuth } from '../http/request.ts';
 import { LAN_REGISTRY_USER, readRegistryCa } from '../images/registry-access.ts';
-import type { ClusterSpec, NodeSpec } from '../inventory/schema.ts';
 import type { Runner, Step } from '../plan/types.ts';
+import { failNode, phaseOver, probeAll, runOutcome, stepsOn, type NodeRun } from '../plan/node-steps.ts';
+import type { UpDeps, UpResult } from '../orchestrator/contract.ts';
 import { parseDockerFacts, probeDockerStep, type DockerFacts } from '../docker/facts.ts';
 import { dockerPlan } from '../docker/install.ts';
 import { PROVIDER_API_PIN, providerApiVersion } from '../docker/api-version.ts';
-import { forEachNode } from '../ssh/parallel.ts';
 import { DEFAULT_REGISTRY_IMAGE } from '../openfaas/swarm-stack-images.ts';
 import { createSecretSteps, deployStackSteps, renderSwarmStack, STACK_HASH_LABEL, STACK_NAME } from '../openfaas/swarm-stack.ts';
 import { checkManagerCount, membershipOf } from './membership.ts';
@@ -16,73 +16,29 @@ import {
   createHtpasswdSecretStep, htpasswdLine, parseRegistryTrust, REGISTRY_HTPASSWD_SECRET, REGISTRY_SERVICE, registryAddAuthStep, registryCaStep,
   registryLoginStep, registryServiceStep, registryTrustProbeStep, waitForRegistryStep,
 } from './registry.ts';
-import { gatewayUrl, generatePassword, readGatewayPassword, storeGatewayPassword } from '../openfaas/credentials.ts';
+import { gatewayUrl, keptOrNewPassword } from '../openfaas/credentials.ts';
 import { sideloadImages } from './sideload.ts';
-import { execSteps } from './exec.ts';
 import { noImageReason } from '../nodes/arch.ts';
 import { shq } from '../docker/shell.ts';
 import type { NodeStateFile } from '../nodes/state.ts';
 import { lockedAdvice, ownershipProbeStep, parseOwnership, stateSteps, swarmVerdict, type OwnedFacts, type SwarmVerdict } from './ownership.ts';
-import { agreeOnAddresses, behindJumpMessage, hostPort, type ResolveOptions } from '../nodes/address.ts';
+import { agreeOnAddresses, behindJumpMessage, hostPort } from '../nodes/address.ts';
 import { waitForGatewayReady } from './gateway-ready.ts';
 
-export interface SwarmUpDeps {
-  spec: ClusterSpec;
-  /** The node's runner (wrapped by dryRun() under --dry-run: only read-only steps really run). */
-  runner(node: NodeSpec): Promise<Runner>;
-  dryRun: boolean;
-  /** Progress, one line per step: titles only, never commands' stdin. */
-  log(line: string): void;
-  passwordFile: string;
+export interface SwarmUpDeps extends UpDeps {
   /** The LAN registry's password (0600); default: registry-password beside passwordFile. */
   registryPasswordFile?: string;
-  fetch?: typeof globalThis.fetch;
   sideload?(images: string[], runner: Runner): Promise<void>;
-  gatewayWaitMs?: number;
-  /** --adopt: the user lets up work in a swarm edgefaas did not create (it says what it adds). */
-  adopt?: boolean;
-  /** Where secrets read on the way (join tokens, the gateway password) are registered for redaction. */
-  secrets?: { add(secret: string | undefined): void };
-  /** How names and ~/.ssh/config aliases resolve on this machine (kit/nodes/address.ts). */
-  resolve?: Omit<ResolveOptions, 'runner'>;
-  /**
-   * Rows for a progress display (kit/cli/progress.ts runLive): each step as it starts and ends, what
-   * was found already right, and each node's failure. When given, step titles go here, not to log.
-   */
-  progress?: UpProgress;
 }
 
-export interface UpProgress {
-  start(node: string, step: string): void;
-  done(node: string, step: string, outcome: 'changed' | 'unchanged'): void;
-  fail(node: string, err: unknown): void;
-}
-
-export interface NodeOutcome {
-  node: string;
-  ok: boolean;
-  /** Titles of the steps that changed something. */
-  changes: string[];
-  error?: string;
-}
-
-export interface SwarmUpResult {
-  ok: boolean;
-  changed: boolean;
-  gatewayUrl: string;
+export interface SwarmUpResult extends UpResult {
   ipvs: boolean;
-  nodes: NodeOutcome[];
-  notes: string[];
 }
 
-interface NodeState {
-  spec: NodeSpec;
-  runner?: Runner;
+interface NodeState extends NodeRun {
   facts?: DockerFacts;
   /** What edgefaas made on the node (kit/swarm/ownership.ts). */
   own?: OwnedFacts;
-  changes: string[];
-  error?: Error;
 }
 
 export class UpError extends Error {
@@ -102,43 +58,20 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
   const states = spec.nodes.map((n): NodeState => ({ spec: n, changes: [] }));
   const gw = states.find((s) => s.spec.role === 'manager')!;
   const notes: string[] = [];
-  const limit = spec.ssh.concurrency;
   const alive = () => states.filter((s) => !s.error);
-  const fail = (s: NodeState, e: unknown) => {
-    if (!s.error) d.progress?.fail(s.spec.name, e);
-    s.error ??= e instanceof Error ? e : new Error(String(e));
-  };
-  const starting = (s: NodeState, title: string) => (d.progress ? d.progress.start(s.spec.name, title) : d.log(`[${s.spec.name}] ${title}`));
+  const fail = (s: NodeState, e: unknown) => failNode(d, s, e);
   /** Found already right: nothing run (a row in the progress summary). */
   const right = (s: NodeState, title: string) => d.progress?.done(s.spec.name, title, 'unchanged');
-
-  /** Runs steps on `s`; `as` is the node they are about (labels and promotion run on the manager). */
-  const run = (s: NodeState, steps: Step[], as: NodeState = s): Promise<string[]> =>
-    execSteps(s.runner!, s.spec.name, steps, {
-      start: (title) => starting(as, title),
-      changed: (title) => {
-        as.changes.push(title);
-        d.progress?.done(as.spec.name, title, 'changed');
-      },
-    });
+  /** Runs steps on `s`; the optional third argument is the node they are about (labels and promotion run on the manager). */
+  const run = stepsOn(d);
   const probe = async (s: NodeState) => {
     const [out] = await run(s, [probeDockerStep()]);
     s.facts = parseDockerFacts(out ?? '');
   };
-  const phase = async (nodes: NodeState[], work: (s: NodeState) => Promise<void>) => {
-    const outcomes = await forEachNode(nodes.map((s) => ({ name: s.spec.name, s })), limit, ({ s }) => work(s));
-    outcomes.forEach((o, i) => {
-      if (!o.ok) fail(nodes[i]!, o.error);
-    });
-  };
+  const phase = phaseOver(d, spec.ssh.concurrency);
 
   // 1. connect and probe (read-only, also under --dry-run)
-  await phase(states, async (s) => {
-    d.progress?.start(s.spec.name, 'connect and look around (read-only)');
-    s.runner = await d.runner(s.spec);
-    await probe(s);
-    right(s, 'connect and look around (read-only)');
-  });
+  await probeAll(d, phase, states, probeDockerStep(), parseDockerFacts);
 
   // No image runs on ARMv6 (Pi Zero, Pi 1): refuse those nodes before anything is installed.
   for (const s of alive()) if (s.facts!.arch === 'armv6l') fail(s, new UpError(noImageReason(s.spec.name, s.facts!.arch, s.facts!.userland)));
@@ -301,17 +234,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   /** The LAN registry's password: generated once, 0600 here, an htpasswd Swarm secret there. */
   const lanRegistryPassword = async (secrets: string[]): Promise<string> => {
-    let password = await readGatewayPassword(registryPasswordFile);
-    if (password !== undefined) return password;
-    if (secrets.includes(REGISTRY_HTPASSWD_SECRET)) {
-      throw new UpError(
-        `the swarm on ${gw.spec.name} has secret ${REGISTRY_HTPASSWD_SECRET} but this machine has no ${registryPasswordFile}; copy it (mode 0600) from the machine that ran up first, or run: edgefaas down, then edgefaas up`,
-      );
-    }
-    password = generatePassword();
-    if (!d.dryRun) await storeGatewayPassword(registryPasswordFile, password);
-    d.log(d.dryRun ? `a LAN registry password would be generated and stored in ${registryPasswordFile} (0600)` : `LAN registry password generated, stored in ${registryPasswordFile} (0600)`);
-    return password;
+    const refuse = secrets.includes(REGISTRY_HTPASSWD_SECRET)
+      ? new UpError(
+          `the swarm on ${gw.spec.name} has secret ${REGISTRY_HTPASSWD_SECRET} but this machine has no ${registryPasswordFile}; copy it (mode 0600) from the machine that ran up first, or run: edgefaas down, then edgefaas up`,
+        )
+      : undefined;
+    return (await keptOrNewPassword(registryPasswordFile, { what: 'LAN registry password', dryRun: d.dryRun, log: d.log, refuse })).password;
   };
 
   const lanRegistryOnManager = async (services: string[], secrets: string[]) => {
@@ -389,20 +317,12 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
     // The gateway password: generated once, 0600 here, a Swarm secret there.
     const secrets = gw.facts!.manager?.secrets ?? [];
-    let password = await readGatewayPassword(d.passwordFile);
+    const refuse = secrets.includes('basic-auth-password')
+      ? new UpError(`the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`)
+      : undefined;
+    const { password, created } = await keptOrNewPassword(d.passwordFile, { what: 'gateway password', dryRun: d.dryRun, log: d.log, refuse });
     d.secrets?.add(password);
-    if (password === undefined) {
-      if (secrets.includes('basic-auth-password')) {
-        throw new UpError(
-          `the swarm on ${gw.spec.name} has secret basic-auth-password but this machine has no ${d.passwordFile}; run: edgefaas down, then edgefaas up (a new password is generated)`,
-        );
-      }
-      password = generatePassword();
-      d.secrets?.add(password);
-      if (!d.dryRun) await storeGatewayPassword(d.passwordFile, password);
-      if (!d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
-      d.log(d.dryRun ? `a gateway password would be generated and stored in ${d.passwordFile} (0600)` : `gateway password generated, stored in ${d.passwordFile} (0600)`);
-    }
+    if (created && !d.dryRun) d.progress?.done(gw.spec.name, 'generate the gateway password', 'changed');
     const secretSteps = createSecretSteps({ user: !secrets.includes('basic-auth-user'), password: !secrets.includes('basic-auth-password') }, password);
     if (secretSteps.length) {
       await run(gw, secretSteps);
@@ -441,13 +361,5 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
 
   if (!refused) await Promise.all([managerChain(), ...states.filter((s) => s !== gw).map(workerChain)]);
 
-  const nodes = states.map((s) => ({ node: s.spec.name, ok: !s.error, changes: s.changes, ...(s.error ? { error: s.error.message } : {}) }));
-  return {
-    ok: nodes.every((n) => n.ok),
-    changed: nodes.some((n) => n.changes.length > 0),
-    gatewayUrl: gatewayAt,
-    ipvs,
-    nodes,
-    notes,
-  };
+  return { ...runOutcome(states), gatewayUrl: gatewayAt, ipvs, notes };
 }

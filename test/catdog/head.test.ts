@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../function/src/backend.ts';
+import { tf } from '../../function/src/backend.ts';
 import { loadClassifier, type Classifier } from '../../function/src/classifier.ts';
 import { startTfjs } from '../../function/src/engine/tfjs.ts';
 import { loadResNet50 } from '../../function/src/model.ts';
@@ -24,12 +24,12 @@ let before = 0;
 let classifier: Classifier;
 
 beforeAll(async () => {
-  await initBackend(process.env.TFJS_BACKEND);
+  const engine = await startTfjs(process.env.TFJS_BACKEND);
   before = tf.memory().numBytes;
   const base = await loadResNet50(defaultModelDir());
   baseBytes = tf.memory().numBytes - before;
   base.dispose();
-  classifier = await loadClassifier(await startTfjs(process.env.TFJS_BACKEND), 'catdog', defaultModelDir(), HEAD_DIR);
+  classifier = await loadClassifier(engine, 'catdog', defaultModelDir(), HEAD_DIR);
 });
 
 afterAll(() => {

@@ -35,17 +35,21 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(line.split(' ')[1]);
 }
 
-/** A client that sent headers and part of a body: it holds a request slot until closed. */
-function slowUpload(url: string): Promise<Socket> {
+/** A POST announcing `length` bytes of body of which only `first` is sent yet. */
+function openUpload(url: string, length: number, first: Buffer | string): Promise<Socket> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(port), '127.0.0.1', () => {
-      sock.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(100));
+      sock.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+      sock.write(first);
       resolve(sock);
     });
     sock.on('error', reject);
   });
 }
+
+/** A client that sent headers and part of a body: it holds a request slot until closed. */
+const slowUpload = (url: string) => openUpload(url, 100000, 'x'.repeat(100));
 
 describe('timeouts and the hard cap', () => {
   let fn: FunctionProcess;
@@ -91,6 +95,51 @@ describe('timeouts and the hard cap', () => {
     } finally {
       holder.destroy();
     }
+  });
+});
+
+/** POST dog.jpg: the first half of the body, then the rest after `pauseMs`; resolves with the status line. */
+async function postInTwoHalves(url: string, pauseMs: number): Promise<string> {
+  const body = dog();
+  const sock = await openUpload(url, body.length, body.subarray(0, body.length >> 1));
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const rest = setTimeout(() => sock.write(body.subarray(body.length >> 1)), pauseMs);
+    sock.on('data', (d) => (got += d));
+    sock.on('close', () => {
+      clearTimeout(rest);
+      resolve(got.split('\r\n')[0]!);
+    });
+    sock.on('error', reject);
+  });
+}
+
+describe('exec_timeout runs from the request, and only a worker stuck on one request is replaced', () => {
+  let fn: FunctionProcess;
+  beforeAll(async () => {
+    fn = await startFunctionProcess({ exec_timeout: '8', read_timeout: '30', write_timeout: '30' });
+    await waitReady(fn.url);
+  });
+  afterAll(async () => fn?.stop());
+
+  it('answers 504 for an upload that used up exec_timeout, keeps the worker it was handed to, and serves the next request', async () => {
+    expect((await post(fn.url)).status).toBe(200);
+    const [worker] = workerPids(fn);
+    // The upload ends at 6 s. The worker is paused from before the request reaches it until past the
+    // request's exec_timeout (8 s from its start): it was on the request ~2.5 s, far less than exec_timeout.
+    const pause = setTimeout(() => process.kill(worker!, 'SIGSTOP'), 5500);
+    const resumed = new Promise((r) => setTimeout(r, 8500)).then(() => process.kill(worker!, 'SIGCONT'));
+    let status: string;
+    try {
+      status = await postInTwoHalves(fn.url, 6000);
+    } finally {
+      clearTimeout(pause);
+      await resumed;
+    }
+    expect(status).toBe('HTTP/1.1 504 Gateway Timeout');
+    expect((await post(fn.url)).status).toBe(200);
+    expect(workerPids(fn)).toEqual([worker]);
+    expect(fn.output()).not.toContain('still busy past exec_timeout');
   });
 });
 

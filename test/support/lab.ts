@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labDown, labUp, unusedAddress, type LabInfo, type LabUpOptions } from '../../kit/lab/index.ts';
+import { holdLock } from '../../kit/lab/lock.ts';
 
 /**
  * A fresh lab for an integration test: removes any leftover lab of that name, makes a new one with
@@ -14,7 +15,8 @@ import { labDown, labUp, unusedAddress, type LabInfo, type LabUpOptions } from '
  *   afterAll(() => lab?.stop());
  *   // lab.clusterFile, lab.env (EDGEFAAS_HOME set), lab.info.nodes[i].address, lab.password(), lab.unreachable
  *
- * Names in use: labtest / 10.99.1.0/24 (lab tests), swarmtest / 10.99.2.0/24 (swarm tests).
+ * Names in use: labtest / 10.99.1.0/24 (lab tests), swarmtest / 10.99.2.0/24 (swarm tests), tputscale /
+ * 10.99.63.0/24 (test/scaling), tputlim / 10.99.64.0/24 (test/lab/limits), tputbench / 10.99.62.0/24 (bench/cluster).
  */
 export interface TestLab {
   name: string;
@@ -31,34 +33,11 @@ export interface TestLab {
 
 /**
  * Several checkouts on one machine (engineers' worktrees, CI) run the same test labs on the one
- * dockerd: a lab's name is held by a lock directory until stop(), so a second run waits instead of
- * tearing the first one's lab down. A lock whose process is gone is taken over.
+ * dockerd: a lab's name is held until stop(), so a second run waits instead of tearing the first
+ * one's lab down.
  */
-async function holdLabName(name: string, waitMs = 40 * 60_000): Promise<() => Promise<void>> {
-  const dir = join(tmpdir(), `edgefaas-testlab-${name}.lock`);
-  const until = Date.now() + waitMs;
-  for (;;) {
-    try {
-      await mkdir(dir);
-      await writeFile(join(dir, 'pid'), String(process.pid));
-      return () => rm(dir, { recursive: true, force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => ''));
-    if (pid && !alive(pid)) await rm(dir, { recursive: true, force: true });
-    else if (Date.now() > until) throw new Error(`test lab ${name} is held by process ${pid || '?'} (${dir}) for over ${waitMs / 60_000} min`);
-    else await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function holdLabName(name: string): Promise<() => Promise<void>> {
+  return holdLock(join(tmpdir(), `edgefaas-testlab-${name}.lock`), { waitMs: 40 * 60_000, pollMs: 2000, what: `test lab ${name}` });
 }
 
 type StartOptions = { name: string; subnet: string; nodes?: number; fresh?: boolean } & Pick<LabUpOptions, 'cpus' | 'memory' | 'pi' | 'os' | 'dockerMinApi' | 'registry'>;

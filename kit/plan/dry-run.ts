@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult, NodePlan, Runner, Step } from '../plan/types.ts';
+import type { ExecOptions, ExecResult, NodePlan, Runner, Step } from './types.ts';
 
 /**
  * Under --dry-run, wrap each node's Runner with dryRun(): read-only commands (probes, passed with
@@ -44,17 +44,6 @@ export function asTyped(step: Pick<Step, 'command' | 'sudo'>): string {
   if (!step.sudo) return step.command;
   if (!/[;&|<>\n`$(){}*?~]|^\s*\w+=/.test(step.command)) return `sudo ${step.command}`;
   return `sudo sh -c '${step.command.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Runs one planned Step through a runner (a dry-run runner skips it unless readOnly). */
-export function execStep(runner: Runner, step: Step, extra: Omit<ExecOptions, 'sudo' | 'stdin' | 'timeoutMs' | 'readOnly'> = {}): Promise<ExecResult> {
-  return runner.exec(step.command, {
-    ...extra,
-    sudo: step.sudo,
-    stdin: step.stdin,
-    timeoutMs: step.timeoutMs,
-    readOnly: step.readOnly,
-  });
 }
 
 /** The whole plan as dry-run prints it, node by node (read-only probes marked, not hidden). */

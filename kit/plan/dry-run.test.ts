@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dryRun, execStep, formatPlan } from './dry-run.ts';
-import type { ExecOptions, Runner } from '../plan/types.ts';
+import { dryRun, formatPlan } from './dry-run.ts';
+import { execStep } from './exec.ts';
+import type { ExecOptions, Runner } from './types.ts';
 
 function recordingRunner(node: string): Runner & { calls: string[] } {
   const calls: string[] = [];
