@@ -12,14 +12,16 @@ const { listenUrl: listen } = localServers();
 /**
  * A gateway with one function behind it that serves 2 requests at once, answers the third 429
  * (an of-watchdog's max_inflight), and reports its time split as Server-Timing; replicas follow
- * scale calls, and a replica scaled up from 0 is first not yet in Swarm's DNS (faas-swarm's 404
- * "Cannot find service", as on a swarm without IPVS), then answers 503 once while its model loads.
+ * scale calls. Scaled to 0, the old replicas still answer for 2 s (stopping, gateway cache); a
+ * replica scaled up from 0 is first not yet in Swarm's DNS (faas-swarm's 404 "Cannot find service",
+ * as on a swarm without IPVS), then answers 503 once while its model loads.
  */
 async function fakeGateway() {
   let replicas = 2;
   let inflight = 0;
   let loading = false;
   let appearing = false;
+  let stoppingUntil = 0;
   const calls: string[] = [];
   const url = await listen((req, res) => {
     const chunks: Buffer[] = [];
@@ -33,10 +35,15 @@ async function fakeGateway() {
       if (req.url === '/system/scale-function/fn') {
         const want = JSON.parse(Buffer.concat(chunks).toString()).replicas;
         loading = appearing = replicas === 0 && want > 0;
+        if (want === 0) stoppingUntil = Date.now() + 2000;
         replicas = want;
         return res.writeHead(202).end();
       }
       if (req.url === '/function/fn' && req.method === 'POST') {
+        if (replicas === 0 && Date.now() < stoppingUntil) {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return res.end('{"predictions":[{"label":"malamute","score":0.4}]}');
+        }
         if (replicas === 0) {
           replicas = 1;
           loading = appearing = true;

@@ -42,6 +42,15 @@ export interface BenchResult {
 
 export const DEFAULT_LEVELS = [1, 5, 10, 20];
 
+/**
+ * After a scale to 0 the gateway reports no replica at once, but the old ones may still answer for
+ * a while: Swarm's agents stop their tasks (and drop them from tasks.NAME) a little later, and the
+ * gateway forwards without asking for 5 s after it last saw the function available (its function
+ * cache). Measured on the lab: the "cold" request answered in 192 ms by a replica on its way out.
+ * Waiting this long makes the first request meet a new replica.
+ */
+export const COLD_DRAIN_MS = 15_000;
+
 export class BenchError extends Error {
   override name = 'BenchError';
 }
@@ -115,10 +124,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const replicas = Math.max(1, before.replicas);
   let cold: ColdStart | null = null;
   if (o.cold) {
-    log(`cold start: scaling ${o.function} to 0, then timing one request until a new replica answers`);
+    log(`cold start: scaling ${o.function} to 0, letting the old replicas stop (${COLD_DRAIN_MS / 1000} s), then timing one request until a new replica answers`);
     await o.gateway.scaleFunction(o.function, 0);
     try {
       await until(`${o.function} did not scale to 0`, o.readyTimeoutMs ?? 600_000, async () => ((await o.gateway.getFunction(o.function)).availableReplicas === 0 ? true : undefined));
+      await sleep(COLD_DRAIN_MS);
       cold = await firstAnswer(o, o.readyTimeoutMs ?? 600_000);
     } finally {
       await o.gateway.scaleFunction(o.function, replicas);

@@ -116,7 +116,8 @@ describe('the cluster serves with all its nodes (lab, --cpus 0.5 hosts)', () => 
     const failed = last.levels.filter((l: { non2xx: number }) => l.non2xx > 0);
     if (failed.length) console.log(`classify's log:\n${await functionLogs()}`);
     for (const l of last.levels) expect({ c: l.concurrency, ok: l.ok, non2xx: l.non2xx, errors: l.errors }).toEqual({ c: l.concurrency, ok: 40, non2xx: 0, errors: {} });
-    expect(last.cold.first_answer_ms).toBeGreaterThan(0);
+    // A new replica answers first after loading the model: never as soon as a warm one (a replica still stopping would).
+    expect(last.cold.first_answer_ms).toBeGreaterThan(last.levels[0].p99_ms);
     for (const l of last.levels) expect(l.split.predict_ms).toBeGreaterThan(0);
   });
 
