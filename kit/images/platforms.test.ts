@@ -5,7 +5,7 @@ describe('image platforms', () => {
   const rows: Array<[debianArch: string, machine: string, platform: string, npmCpu: string, onnxRuntime: boolean]> = [
     ['amd64', 'x86_64', 'linux/amd64', 'x64', true],
     ['armhf', 'armv7l', 'linux/arm/v7', 'arm', false],
-    ['arm64', 'aarch64', 'linux/arm64', 'arm64', false],
+    ['arm64', 'aarch64', 'linux/arm64', 'arm64', true],
   ];
   it.each(rows)('%s userland is %s / %s with npm --cpu=%s, ONNX Runtime %s', (arch, machine, platform, cpu, ort) => {
     const p = platformByDebianArch(arch);

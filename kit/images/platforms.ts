@@ -15,18 +15,14 @@ export interface ImagePlatform {
   machines: string[];
   /** Folder under images/ holding the Dockerfile. */
   dockerfileDir: string;
-  /**
-   * The image carries onnxruntime-node (its binary exists for x64 and arm64 only) and the ONNX
-   * model. arm64 stays on tfjs-wasm for now: its ORT binary cannot be run here (it hangs, or with
-   * telemetry off crashes, under qemu-user), so an arm64 image with it would ship unverified.
-   */
+  /** The image carries onnxruntime-node (its binary exists for x64 and arm64 only) and the ONNX model. */
   onnxRuntime: boolean;
 }
 
 export const PLATFORMS: readonly ImagePlatform[] = [
   { debianArch: 'amd64', os: 'linux', architecture: 'amd64', npmCpu: 'x64', machines: ['x86_64'], dockerfileDir: 'images/amd64', onnxRuntime: true },
   { debianArch: 'armhf', os: 'linux', architecture: 'arm', variant: 'v7', npmCpu: 'arm', machines: ['armv7l'], dockerfileDir: 'images/armhf', onnxRuntime: false },
-  { debianArch: 'arm64', os: 'linux', architecture: 'arm64', npmCpu: 'arm64', machines: ['aarch64', 'arm64'], dockerfileDir: 'images/arm64', onnxRuntime: false },
+  { debianArch: 'arm64', os: 'linux', architecture: 'arm64', npmCpu: 'arm64', machines: ['aarch64', 'arm64'], dockerfileDir: 'images/arm64', onnxRuntime: true },
 ];
 
 export class UnknownPlatformError extends Error {

@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import type { Step } from '../plan/types.ts';
 import { shq } from '../docker/shell.ts';
+import { hostPort } from '../nodes/address.ts';
 
 export const REGISTRY_SERVICE = 'edgefaas-registry';
 /** On every swarm object edgefaas creates, so down tells its own from the user's. */
@@ -106,13 +107,23 @@ export function registryLoginStep(address: string, username: string, password: s
   };
 }
 
-export function waitForRegistryStep(port: number, seconds = 60): Step {
+/**
+ * Waits until the registry answers HTTP at the address every node pulls from. A TCP connect is not
+ * enough: without IPVS the port is published in host mode, and Docker's userland proxy accepts on
+ * loopback before the registry in the task listens (on a half-core Pi, long before), so the nodes'
+ * login that followed was refused.
+ */
+export function waitForRegistryStep(host: string, port: number, seconds = 60): Step {
+  const at = hostPort(host, port);
+  const answers =
+    `perl -MIO::Socket::IP -e '$s = IO::Socket::IP->new(PeerHost => $ARGV[0], PeerPort => $ARGV[1], Timeout => 5) or exit 1; alarm 10; ` +
+    `print $s "GET /v2/ HTTP/1.0\\r\\n\\r\\n"; (<$s> // "") =~ m{^HTTP/1\\.[01] [0-9]{3} } or exit 1' ${shq(host)} ${port}`;
   return {
-    title: `wait for the registry on 127.0.0.1:${port}`,
+    title: `wait for the registry to answer on ${at}`,
     command:
-      `i=0; until perl -MIO::Socket::INET -e 'IO::Socket::INET->new("127.0.0.1:${port}") or exit 1'; do ` +
-      `i=$((i+1)); [ $i -ge ${seconds} ] && { echo "registry did not listen on 127.0.0.1:${port} within ${seconds}s; see: docker service ps ${REGISTRY_SERVICE}" >&2; exit 1; }; sleep 1; done`,
+      `i=0; until ${answers}; do ` +
+      `i=$((i+1)); [ $i -ge ${seconds} ] && { echo "registry did not answer on ${at} within ${seconds}s; see: docker service ps ${REGISTRY_SERVICE}" >&2; exit 1; }; sleep 1; done`,
     sudo: true,
-    timeoutMs: (seconds + 15) * 1000,
+    timeoutMs: (seconds * 16 + 15) * 1000,
   };
 }

@@ -250,10 +250,10 @@ export async function swarmUp(d: SwarmUpDeps): Promise<SwarmUpResult> {
       const image = spec.openfaas?.images.registry ?? DEFAULT_REGISTRY_IMAGE;
       await run(gw, [...secretSteps, registryServiceStep({ image, port: registryPort, ipvs, auth: lan.auth })]);
       await persist(gw, { ...gw.own!.state, services: [...new Set([...gw.own!.state.services, REGISTRY_SERVICE])] }, `service ${REGISTRY_SERVICE}`);
-      await run(gw, [waitForRegistryStep(registryPort)]);
+      await run(gw, [waitForRegistryStep(addrOf(gw), registryPort)]);
     } else {
       const [out] = lan.auth ? await run(gw, [registryTrustProbeStep(registryAddr!)]) : [''];
-      if (lan.auth && !parseRegistryTrust(out ?? '').serviceAuth) await run(gw, [...secretSteps, registryAddAuthStep(), waitForRegistryStep(registryPort)]);
+      if (lan.auth && !parseRegistryTrust(out ?? '').serviceAuth) await run(gw, [...secretSteps, registryAddAuthStep(), waitForRegistryStep(addrOf(gw), registryPort)]);
       else {
         if (secretSteps.length) await run(gw, secretSteps);
         right(gw, 'LAN registry service');

@@ -1,13 +1,9 @@
-import { appendFile, cp, readFile, readdir } from 'node:fs/promises';
+import { appendFile, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORMS } from '../../kit/images/platforms.ts';
-import { clusterRegistryAccess } from '../../kit/images/registry-access.ts';
-import { buildAndPush } from '../../kit/images/run.ts';
-import { loadCluster } from '../../kit/inventory/load.ts';
 import { parseStack, stringifyStack } from '../../kit/openfaas/stack.ts';
 import { startLab, type TestLab } from '../support/lab.ts';
-import { buildFunction, edgefaasOnLab, PHOTOS, REPO_ROOT } from './support.ts';
+import { buildFunction, edgefaasOnLab, PHOTOS, pushChangedFunction } from './support.ts';
 
 const DATASET = '/work/shared/datasets/dogs-vs-cats/valid';
 
@@ -76,12 +72,7 @@ describe('images, deploy and invoke on the lab', () => {
   });
 
   it('keeps answering across a re-deploy after a one-line code change', { timeout: 1_200_000 }, async () => {
-    const app = join(lab.home, 'function-changed');
-    await cp(join(REPO_ROOT, 'function'), app, { recursive: true, filter: (src) => !src.includes('/src') });
-    await appendFile(join(app, 'dist', 'main.js'), `\n// one-line change ${Date.now()}\n`);
-    const amd64 = PLATFORMS.filter((p) => p.debianArch === 'amd64');
-    const registry = (await clusterRegistryAccess(await loadCluster(lab.clusterFile), lab.env))!;
-    const { list } = await buildAndPush({ repoRoot: REPO_ROOT, platforms: amd64, base: 'debian', registry, appDir: app });
+    const list = await pushChangedFunction(lab, (app) => appendFile(join(app, 'dist', 'main.js'), `\n// one-line change ${Date.now()}\n`));
     const dog = await readFile(join(PHOTOS, 'dog.jpg'));
     let stop = false;
     const answers: Array<{ status: number; label?: string }> = [];

@@ -16,7 +16,8 @@ import { holdLock } from '../../kit/lab/lock.ts';
  *   // lab.clusterFile, lab.env (EDGEFAAS_HOME set), lab.info.nodes[i].address, lab.password(), lab.unreachable
  *
  * Names in use: labtest / 10.99.1.0/24 (lab tests), swarmtest / 10.99.2.0/24 (swarm tests), tputscale /
- * 10.99.63.0/24 (test/scaling), tputlim / 10.99.64.0/24 (test/lab/limits), tputbench / 10.99.62.0/24 (bench/cluster).
+ * 10.99.63.0/24 (test/scaling), tputlim / 10.99.64.0/24 (test/lab/limits), tputbench / 10.99.62.0/24 (bench/cluster), realw /
+ * 10.99.43.0/24 (test/swarm/real-worlds).
  */
 export interface TestLab {
   name: string;

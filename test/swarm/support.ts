@@ -30,10 +30,8 @@ export function edgefaas(lab: TestLab, args: string[], o: { config?: string; tim
   });
 }
 
-/** A command inside a lab node's container, as root (test inspection only, never the kit's path). */
-export async function onNode(lab: TestLab, i: number, cmd: string): Promise<string> {
-  return (await run('docker', ['exec', lab.info.nodes[i]!.container, 'sh', '-c', cmd], { maxBuffer: 16 << 20 })).stdout;
-}
+/** test/support/lab.ts's: kept here for the swarm tests that import it from this file. */
+export { onNode } from '../support/lab.ts';
 
 /**
  * `lab up` writes the `openfaas:` section (stand-in gateway, Debian registry, sideloads) itself now:

@@ -3,7 +3,7 @@
  * scripts/fetch-model converts from the same Keras weights. Its binary exists for linux x64 and
  * arm64 only: elsewhere the import throws and the worker falls back to TensorFlow.js.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_SIZE, INPUT_SIZE } from '../input.ts';
 import { loadLabels } from './files.ts';
@@ -48,7 +48,27 @@ export async function loadOnnxBase(file: string, labels: string[], threads: numb
   };
 }
 
+/**
+ * Why ONNX Runtime must not be loaded on this linux/arm64 host, if it must not. Its CPU detection
+ * (cpuinfo) dereferences NULL while libonnxruntime loads when /proc/cpuinfo lists no ARM cores:
+ * that is what qemu-user shows an emulated arm64 program on an x86 host (the host's own file), and
+ * the crashed process then hangs instead of exiting. Every arm64 kernel writes "CPU implementer".
+ */
+export function onnxCpuinfoProblem(cpuinfo: () => string = () => readFileSync('/proc/cpuinfo', 'utf8'), arch: string = process.arch): string | undefined {
+  if (arch !== 'arm64') return undefined;
+  let text = '';
+  try {
+    text = cpuinfo();
+  } catch {
+    // unreadable: the check below names it
+  }
+  if (/^CPU implementer\s*:/m.test(text)) return undefined;
+  return '/proc/cpuinfo lists no ARM cores (no "CPU implementer" line, as under qemu-user on an x86 host), and ONNX Runtime\'s CPU detection crashes on that';
+}
+
 export async function startOnnxRuntime(threads: number): Promise<Engine> {
+  const problem = onnxCpuinfoProblem();
+  if (problem) throw new Error(problem);
   const ort = await importOrt();
   return {
     name: 'onnxruntime',
