@@ -24,6 +24,7 @@ import { defaultWorkers, loadConfig } from '../function/src/config.ts';
 import { loadClassifier, warm } from '../function/src/classifier.ts';
 import { startEngine } from '../function/src/engine/select.ts';
 import { preprocess } from '../function/src/preprocess.ts';
+import { machineCpu, type MachineCpu } from './cpu-use.ts';
 import { photo as testPhoto, startFunctionProcess, waitReady, type FunctionProcess } from '../test/function/support.ts';
 
 const N = Number(process.env.BENCH_N ?? 30);
@@ -78,13 +79,6 @@ async function throughput(url: string, concurrency: number, total: number): Prom
     }),
   );
   return (total * 1000) / (performance.now() - t);
-}
-
-/** Busy and total CPU jiffies of the whole machine. */
-function machineCpu(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - (f[4] ?? 0), total };
 }
 
 /** Median milliseconds of one predict on each engine, called in turn so both see the same machine. */
@@ -187,7 +181,8 @@ async function main(): Promise<void> {
   const jiffyMs = 1000 / 100;
   const cpuPerImgOne = ((oneCpu1 - oneCpu0) * jiffyMs) / (ROUNDS * N_C4);
   const cpuPerImgMany = ((manyCpu1 - manyCpu0) * jiffyMs) / (ROUNDS * N_C4);
-  const othersShare = Math.max(0, (cpu1.busy - cpu0.busy - (ours1 - ours0)) / (cpu1.total - cpu0.total));
+  const busy = (c: MachineCpu) => c.total - c.idle;
+  const othersShare = Math.max(0, (busy(cpu1) - busy(cpu0) - (ours1 - ours0)) / (cpu1.total - cpu0.total));
   log(`c4: others used ${(othersShare * 100).toFixed(0)}% of the machine's CPU meanwhile`);
   log(`c4: 1 worker ${mean(oneRate).toFixed(2)} img/s, ${many} workers ${mean(manyRate).toFixed(2)} img/s${wasm ? `, ${many} tfjs-wasm workers ${mean(wasmRate).toFixed(2)} img/s` : ''}${threaded ? `, 1 worker x ${cores} threads ${mean(threadedRate).toFixed(2)} img/s` : ''}`);
 
