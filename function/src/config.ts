@@ -82,14 +82,19 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
 export function memoryLimitBytes(): number {
   let limit = totalmem();
   for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const n = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
-    } catch {
-      // no such cgroup file here
-    }
+    const n = Number(cgroupText(file));
+    if (Number.isFinite(n) && n > 0) limit = Math.min(limit, n);
   }
   return limit;
+}
+
+/** A cgroup file's text, or '' where this cgroup version or controller has no such file. */
+function cgroupText(file: string, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): string {
+  try {
+    return read(file).trim();
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -97,13 +102,7 @@ export function memoryLimitBytes(): number {
  * Infinity without one. Node's availableParallelism() counts the machine's cores, quota or not.
  */
 export function cpuQuotaCores(read: (file: string) => string = (f) => readFileSync(f, 'utf8')): number {
-  const text = (file: string) => {
-    try {
-      return read(file).trim();
-    } catch {
-      return ''; // no such cgroup file here
-    }
-  };
+  const text = (file: string) => cgroupText(file, read);
   const v2 = text('/sys/fs/cgroup/cpu.max').split(/\s+/);
   const v1 = [text('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), text('/sys/fs/cgroup/cpu/cpu.cfs_period_us')];
   let cores = Infinity;
